@@ -1,0 +1,49 @@
+# Justice Crisis Tracker. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install the pinned requirements
+
+book: $(STAMP) ## Build the site from the committed data into _build/html
+	$(PY) -m justice_tracker build
+
+data: $(STAMP) ## Rebuild data/processed from the raw files (data/raw or ../shared/data/raw)
+	$(PY) -m justice_tracker data
+
+toc: $(STAMP) ## Regenerate _toc.yml from tracker.yml
+	$(PY) -m justice_tracker toc
+
+browser: ## Install Debian's chromium for the browser tests, if it is missing
+	scripts/install-browser.sh
+
+test: book browser ## Build the site, then run the whole test suite
+	$(PY) -m pytest
+
+serve: ## Serve _build/html on http://127.0.0.1:$(PORT)/ (this machine only)
+	@test -f _build/html/index.html || { echo "no site built yet: run make book"; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lock: ## Re-resolve requirements.in and pin every package in requirements.txt
+	scripts/lock-requirements.sh
+
+clean: ## Remove the build output and executed notebooks (keeps data and .venv)
+	rm -rf _build book/chapters/*.ipynb _static/vendor .pytest_cache
+
+.PHONY: help venv book data toc browser test serve lock clean

@@ -1,0 +1,1 @@
+"""One module per book chapter: the notebook calls these and shows what they return."""

@@ -1,0 +1,251 @@
+"""Chapter: prison population and capacity. Everything the notebook shows is computed here, from processed tables."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from ..charts import COLOURS, ChartBlock, fmt_date, fmt_int, render_chart
+from ..config import TrackerConfig, load_config
+from .common import HtmlBlock, attribution_html, load_table
+
+
+@dataclass(frozen=True)
+class Headline:
+    latest: pd.Series
+    previous: pd.Series
+    year_ago: pd.Series | None
+
+
+def load(config: TrackerConfig, weekly_table: str, prt_table: str, breaks_table: str, since: str):
+    weekly = load_table(config, weekly_table, parse_dates=["date"])
+    weekly = weekly[weekly["date"] >= pd.Timestamp(since)].reset_index(drop=True)
+    prt = load_table(config, prt_table, parse_dates=["date"])
+    breaks = load_table(config, breaks_table, parse_dates=["date"])
+    return weekly, prt, breaks
+
+
+def headline(weekly: pd.DataFrame) -> Headline:
+    """Latest bulletin, the one before, and the bulletin nearest to 52 weeks earlier (within 10 days)."""
+    if len(weekly) < 2:
+        raise ValueError("need at least two weekly bulletins for a headline")
+    latest, previous = weekly.iloc[-1], weekly.iloc[-2]
+    target = latest["date"] - pd.Timedelta(days=364)
+    gaps = (weekly["date"] - target).abs()
+    i = int(gaps.idxmin())
+    year_ago = weekly.loc[i] if gaps.loc[i] <= pd.Timedelta(days=10) else None
+    return Headline(latest, previous, year_ago)
+
+
+def _change(now: float, then: float | None, unit: str, decimals: int = 0) -> str:
+    if then is None or pd.isna(then):
+        return "no comparable bulletin"
+    diff = now - then
+    if round(diff, decimals) == 0:
+        return "unchanged"
+    arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
+    amount = f"{abs(diff):,.{decimals}f}"
+    return f'<span aria-hidden="true">{arrow}</span> {word} {amount}{unit}'
+
+
+def headline_tile(weekly: pd.DataFrame) -> HtmlBlock:
+    h = headline(weekly)
+    latest, prev, ago = h.latest, h.previous, h.year_ago
+    measures = [
+        ("Prison population", "population", "", 0, fmt_int(latest["population"])),
+        ("Useable operational capacity", "uoc", "", 0, fmt_int(latest["uoc"])),
+        ("Headroom (places free)", "headroom", "", 0, fmt_int(latest["headroom"])),
+        ("Capacity in use", "pct_uoc_in_use", " points", 1, f"{latest['pct_uoc_in_use']:.1f}%"),
+    ]
+    cards = []
+    for label, col, unit, dec, value in measures:
+        vs_prev = _change(latest[col], prev[col], unit, dec)
+        vs_year = _change(latest[col], None if ago is None else ago[col], unit, dec)
+        cards.append(
+            '<div class="jct-tile-card">'
+            f'<p class="jct-tile-label">{html.escape(label)}</p>'
+            f'<p class="jct-tile-value">{value}</p>'
+            f'<p class="jct-tile-change">{vs_prev} on the previous bulletin ({fmt_date(prev["date"])})</p>'
+            f'<p class="jct-tile-change">{vs_year} on 12 months earlier'
+            f'{"" if ago is None else " (" + fmt_date(ago["date"]) + ")"}</p>'
+            "</div>"
+        )
+    source = (
+        f'Bulletin of {fmt_date(latest["date"])}: '
+        f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
+        f'(Ministry of Justice), via {html.escape(latest["source_file"])} {html.escape(latest["row_ref"])}.'
+    )
+    return HtmlBlock(
+        f'<section class="jct-tile" aria-label="Latest figures, bulletin of {fmt_date(latest["date"])}">'
+        f'<p class="jct-tile-date">Latest weekly bulletin: <strong>{fmt_date(latest["date"])}</strong></p>'
+        f'<div class="jct-tile-grid">{"".join(cards)}</div>'
+        f'<p class="jct-tile-source">{source}</p></section>'
+    )
+
+
+def summary(weekly: pd.DataFrame) -> HtmlBlock:
+    first, last = weekly.iloc[0], weekly.iloc[-1]
+    low = weekly.loc[weekly["headroom"].idxmin()]
+    pop_dir = "rose" if last["population"] > first["population"] else "fell"
+    text = (
+        f"On {fmt_date(last['date'])} the prisons of England and Wales held {fmt_int(last['population'])} people "
+        f"against a useable operational capacity of {fmt_int(last['uoc'])}: {fmt_int(last['headroom'])} places of "
+        f"headroom, with {last['pct_uoc_in_use']:.1f}% of capacity in use. Since the first bulletin of "
+        f"{first['date'].year} ({fmt_date(first['date'])}: {fmt_int(first['population'])} people, "
+        f"{fmt_int(first['headroom'])} places free) the population {pop_dir} by "
+        f"{fmt_int(abs(last['population'] - first['population']))}. Headroom was lowest on "
+        f"{fmt_date(low['date'])}, at {fmt_int(low['headroom'])} places ({low['pct_uoc_in_use']:.1f}% in use)."
+    )
+    return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p>')
+
+
+def alt_text_population(weekly: pd.DataFrame) -> str:
+    first, last = weekly.iloc[0], weekly.iloc[-1]
+    peak = weekly.loc[weekly["population"].idxmax()]
+    verb = "rose" if last["population"] > first["population"] else "fell"
+    return (
+        f"Line chart of the weekly prison population and useable operational capacity in England and Wales, "
+        f"{fmt_date(first['date'])} to {fmt_date(last['date'])}. The population {verb} from "
+        f"{fmt_int(first['population'])} to {fmt_int(last['population'])}, peaking at {fmt_int(peak['population'])} "
+        f"on {fmt_date(peak['date'])}; capacity went from {fmt_int(first['uoc'])} to {fmt_int(last['uoc'])}. "
+        f"Latest headroom: {fmt_int(last['headroom'])} places ({last['pct_uoc_in_use']:.1f}% in use)."
+    )
+
+
+def alt_text_headroom(weekly: pd.DataFrame, breaks: pd.DataFrame) -> str:
+    last = weekly.iloc[-1]
+    low = weekly.loc[weekly["headroom"].idxmin()]
+    high = weekly.loc[weekly["headroom"].idxmax()]
+    return (
+        f"Line chart of weekly headroom (useable operational capacity minus population), "
+        f"{fmt_date(weekly.iloc[0]['date'])} to {fmt_date(last['date'])}. Highest {fmt_int(high['headroom'])} on "
+        f"{fmt_date(high['date'])}, lowest {fmt_int(low['headroom'])} on {fmt_date(low['date'])}, latest "
+        f"{fmt_int(last['headroom'])} on {fmt_date(last['date'])}. {len(breaks)} definitional breaks are marked "
+        f"with vertical lines."
+    )
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO day strings: a third of the size of timestamps in the embedded spec."""
+    out = frame.copy()
+    out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _break_rules(breaks: pd.DataFrame, lo: pd.Timestamp) -> alt.Chart:
+    b = _dated(breaks.loc[breaks["date"] >= lo, ["date", "kind", "label"]])
+    b["kind_label"] = b["kind"].map({"layout": "Bulletin layout change", "operating_margin": "Operating margin change"})
+    return alt.Chart(b).mark_rule(strokeDash=[4, 3], color=COLOURS["break"], opacity=0.8).encode(
+        x="date:T",
+        tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("label:N", title="Break")],
+    )
+
+
+def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    long = _dated(weekly).melt(id_vars=["date"], value_vars=["population", "uoc"], var_name="series",
+                               value_name="people")
+    long["series"] = long["series"].map({"population": "Population", "uoc": "Useable operational capacity"})
+    lines = alt.Chart(long).mark_line(strokeWidth=1.6).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("people:Q", title="People / places", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["Population", "Useable operational capacity"],
+                                        range=[COLOURS["population"], COLOURS["capacity"]])),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=["Population", "Useable operational capacity"],
+                                                  range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N", title="Series"),
+                 alt.Tooltip("people:Q", title="Value", format=",")],
+    )
+    chart = (_break_rules(breaks, weekly["date"].min()) + lines).properties(width="container", height=320)
+    return render_chart(
+        chart, chart_id="population-vs-capacity",
+        title="Prison population against useable operational capacity, England and Wales, weekly",
+        alt_text=alt_text_population(weekly), table=_table(weekly),
+        table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
+    )
+
+
+def headroom_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    line = alt.Chart(_dated(weekly[["date", "headroom", "pct_uoc_in_use"]])).mark_line(color=COLOURS["headroom"], strokeWidth=1.6).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("headroom:Q", title="Places free (UOC minus population)"),
+        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"),
+                 alt.Tooltip("headroom:Q", title="Headroom", format=","),
+                 alt.Tooltip("pct_uoc_in_use:Q", title="% of UOC in use", format=".1f")],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#000000").encode(y="y:Q")
+    chart = (_break_rules(breaks, weekly["date"].min()) + zero + line).properties(width="container", height=260)
+    return render_chart(
+        chart, chart_id="headroom",
+        title="Headroom: useable operational capacity minus population, England and Wales, weekly",
+        alt_text=alt_text_headroom(weekly, breaks), table=_table(weekly),
+        table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
+    )
+
+
+TABLE_FORMATS = {"Population": "{:,}", "UOC": "{:,}", "Headroom": "{:,}", "% in use": "{:.1f}"}
+
+
+def _table(weekly: pd.DataFrame) -> pd.DataFrame:
+    t = weekly[["date", "population", "uoc", "headroom", "pct_uoc_in_use", "row_ref"]].copy()
+    t["date"] = t["date"].dt.strftime("%Y-%m-%d")
+    t.columns = ["Bulletin date", "Population", "UOC", "Headroom", "% in use", "Source row"]
+    return t.iloc[::-1].reset_index(drop=True)
+
+
+def breaks_note(breaks: pd.DataFrame) -> HtmlBlock:
+    items = []
+    for _, b in breaks.iterrows():
+        detail = f" {html.escape(b['detail'])}" if b["detail"] else ""
+        ref = html.escape(b["source_file"] + " " + b["row_ref"])
+        if b["detail_ref"]:
+            ref += "; " + html.escape(b["detail_ref"])
+        items.append(f"<li><strong>{fmt_date(b['date'])}: {html.escape(b['label'])}.</strong>{detail} "
+                     f'<span class="jct-ref">(Source: {ref})</span></li>')
+    return HtmlBlock(f'<ol class="jct-breaks">{"".join(items)}</ol>')
+
+
+def crosscheck_frame(weekly: pd.DataFrame, prt: pd.DataFrame) -> pd.DataFrame:
+    """Weeks both series cover, compared like with like.
+
+    The PRT series counts prisons only; while the bulletin split out the immigration removal centres the
+    prison service ran (to July 2021), compare it with the prisons-only figure, otherwise with the total.
+    """
+    both = weekly.merge(prt.dropna(subset=["population"]), on="date", suffixes=("", "_prt"))
+    both["basis"] = both["population_prisons"].notna().map({True: "prisons only", False: "total"})
+    both["ours"] = both["population_prisons"].fillna(both["population"]).astype("int64")
+    both["difference"] = both["ours"] - both["population_prt"].astype("int64")
+    return both
+
+
+def prt_crosscheck(weekly: pd.DataFrame, prt: pd.DataFrame, tolerance: int = 0) -> HtmlBlock:
+    both = crosscheck_frame(weekly, prt)
+    off = both[both["difference"].abs() > tolerance]
+    text = (f"Cross-check: the Prison Reform Trust's independent parse of the same bulletins gives a population "
+            f"for {len(both):,} of the weeks shown here ({fmt_date(both['date'].min())} to "
+            f"{fmt_date(both['date'].max())}). Compared like with like (prisons only while the bulletin "
+            f"separated the immigration removal centres, the total after), the two agree exactly in "
+            f"{len(both) - len(off):,} weeks")
+    if len(off):
+        worst = off.loc[off["difference"].abs().idxmax()]
+        text += (f" and differ in {len(off):,}; the largest difference is {fmt_int(abs(worst['difference']))} on "
+                 f"{fmt_date(worst['date'])} ({fmt_int(worst['ours'])} here, {fmt_int(worst['population_prt'])} "
+                 f"in the PRT series)")
+    items = "".join(
+        f"<li>{fmt_date(r['date'])}: {fmt_int(r['ours'])} here ({r['basis']}; {html.escape(r['source_file'])} "
+        f"{html.escape(r['row_ref'])}), {fmt_int(r['population_prt'])} in the PRT series "
+        f"({html.escape(r['source_file_prt'])} {html.escape(r['row_ref_prt'])})</li>"
+        for _, r in off.iterrows())
+    listing = f'<details><summary>Weeks that differ ({len(off)})</summary><ul>{items}</ul></details>' if len(off) else ""
+    return HtmlBlock(f'<div class="jct-crosscheck"><p>{html.escape(text)}.</p>{listing}</div>')
+
+
+def sources(config: TrackerConfig, source_ids: list[str]) -> HtmlBlock:
+    return HtmlBlock(attribution_html(config, source_ids))
+
+
+def config() -> TrackerConfig:
+    return load_config()

@@ -1,0 +1,117 @@
+"""Charts that work offline: a Vega-Lite spec drawn by the vendored Vega bundle, a static SVG for readers without
+JavaScript, alt text generated from the data, and the chart's data as a table a reader can open.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from .paths import VENDOR_DIR
+
+VEGA_BUNDLE = VENDOR_DIR / "vega-bundle.js"
+
+# Colours chosen for contrast against white (all >= 4.5:1) and to stay distinct in greyscale.
+COLOURS = {"population": "#1f4e79", "capacity": "#b03a2e", "headroom": "#1b7a3e", "break": "#6b6b6b"}
+
+
+def write_vega_bundle() -> bool:
+    """Write vl-convert's Vega + Vega-Lite + vega-embed bundle into _static/vendor/, wrapped in an IIFE.
+
+    Unwrapped, the bundle's top-level `const _` collides with Sphinx's doctools.js and no chart draws.
+    Returns True if the file was (re)written.
+    """
+    text = "/* vega, vega-lite, vega-embed: bundled by vl-convert-python; licences inside. */\n" \
+           "(function(){\n" + vlc.javascript_bundle() + "\n})();\n"
+    if VEGA_BUNDLE.exists() and VEGA_BUNDLE.read_text(encoding="utf-8") == text:
+        return False
+    from .files import atomic_write_text
+    atomic_write_text(VEGA_BUNDLE, text)
+    return True
+
+
+@dataclass
+class ChartBlock:
+    """What a notebook cell displays for one chart."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _script_json(obj) -> str:
+    # "</" would end the <script> element early; "<!--" would start an HTML comment inside it.
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> str:
+    formats = formats or {}
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
+    body = []
+    for _, row in table.iterrows():
+        cells = []
+        for i, (col, value) in enumerate(row.items()):
+            if pd.isna(value):
+                text = "—"
+            elif col in formats:
+                text = formats[col].format(value)
+            else:
+                text = str(value)
+            tag = "th scope=\"row\"" if i == 0 else "td"
+            cells.append(f"<{tag}>{html.escape(text)}</{tag.split()[0]}>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="jct-data-table"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_text: str, table: pd.DataFrame,
+                 table_formats: dict[str, str] | None = None, source_html: str = "") -> ChartBlock:
+    """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", chart_id):
+        raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
+    spec = chart.properties(description=alt_text).to_dict()
+    svg = vlc.vegalite_to_svg(spec)
+    svg_uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    view_id = f"vis-{chart_id}"
+    esc_alt = html.escape(alt_text, quote=True)
+    table_html = data_table_html(table, f"Data for the chart: {title}", table_formats)
+    parts = [
+        f'<figure class="jct-chart" id="chart-{chart_id}" data-chart-id="{chart_id}">',
+        f'<figcaption class="jct-chart-title">{html.escape(title)}</figcaption>',
+        f'<div class="jct-chart-view" id="{view_id}">'
+        f'<img class="jct-chart-static" src="{svg_uri}" alt="{esc_alt}" width="100%"></div>',
+        f'<p class="jct-chart-summary">{html.escape(alt_text)}</p>',
+        f'<details class="jct-chart-data"><summary>Show the data behind this chart ({len(table):,} rows)</summary>'
+        f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="Data for {html.escape(title, quote=True)}">'
+        f"{table_html}</div></details>",
+    ]
+    if source_html:
+        parts.append(f'<p class="jct-chart-source">{source_html}</p>')
+    parts.append("</figure>")
+    # The static SVG stays in place until vega-embed has drawn, so a failed draw still leaves a chart.
+    parts.append(
+        "<script>(function(){var el=document.getElementById(" + json.dumps(view_id) + ");"
+        "if(!window.vegaEmbed){return;}"
+        "window.vegaEmbed(el," + _script_json(spec) + ",{actions:false,renderer:\"svg\"})"
+        ".then(function(r){el.setAttribute('data-drawn','true');"
+        "var svg=el.querySelector('svg');if(svg){svg.setAttribute('role','img');"
+        "svg.setAttribute('aria-label'," + json.dumps(alt_text) + ");}})"
+        ".catch(function(e){console.error('chart " + chart_id + ": '+e);});})();</script>"
+    )
+    return ChartBlock("\n".join(parts))
+
+
+def fmt_int(n) -> str:
+    return f"{int(n):,}"
+
+
+def fmt_date(d) -> str:
+    ts = pd.Timestamp(d)
+    return f"{ts.day} {ts.strftime('%B %Y')}"

@@ -1,0 +1,61 @@
+"""Command line: `python -m justice_tracker <command>` (the Makefile calls these)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .config import ConfigError, load_config
+
+
+def cmd_data(args) -> int:
+    from .ingest import build_tables, write_tables
+
+    config = load_config(args.config)
+    built = build_tables(config, only=args.table or None)
+    hashes = write_tables(config, built)
+    for tid, digest in hashes.items():
+        print(f"  {config.processed_dir}/{tid}.csv  {len(built[tid]):>6,} rows  sha256 {digest[:12]}")
+    return 0
+
+
+def cmd_toc(args) -> int:
+    from .build import write_toc
+
+    changed = write_toc(load_config(args.config))
+    print("_toc.yml " + ("regenerated" if changed else "already up to date"))
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .build import build_site
+
+    start = time.perf_counter()
+    site = build_site(load_config(args.config))
+    print(f"Built the site in {time.perf_counter() - start:.1f} s: open {site / 'index.html'}")
+    print("or run `make serve` and visit http://127.0.0.1:8000/")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="justice-tracker", description=__doc__)
+    parser.add_argument("--config", default="tracker.yml", help="path to tracker.yml")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("data", help="rebuild data/processed from the raw files")
+    p.add_argument("--table", action="append", help="only this table (repeatable)")
+    p.set_defaults(func=cmd_data)
+    sub.add_parser("toc", help="regenerate _toc.yml from tracker.yml").set_defaults(func=cmd_toc)
+    sub.add_parser("build", help="execute the notebooks and build the site into _build/html").set_defaults(func=cmd_build)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

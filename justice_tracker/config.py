@@ -1,0 +1,162 @@
+"""The one declarative config (tracker.yml): sources, processed tables, notebooks and the table of contents.
+
+Validated with pydantic on load, so a typo in a key or a reference to a source that does not exist fails
+before anything runs, naming the key.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .paths import REPO_ROOT
+
+CONFIG_FILE = REPO_ROOT / "tracker.yml"
+
+
+class ConfigError(Exception):
+    """tracker.yml is missing, malformed or inconsistent."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Site(_Strict):
+    title: str
+    author: str
+    description: str
+    base_url: str = ""
+    repository_url: str = ""
+
+
+class Source(_Strict):
+    """A publisher's file (or family of files) the tracker reads."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    slug: str = Field(description="folder under a raw directory, raw/<slug>/")
+    files: list[str] = Field(default_factory=list, description="file names inside raw/<slug>/")
+    publisher: str
+    title: str
+    url: str = Field(description="where the file was published")
+    licence: str
+    licence_url: str
+    attribution: str = Field(description="the credit line the licence asks for")
+    original_publisher: str = Field(description="who produced the underlying statistics")
+    original_url: str = ""
+    original_licence: str = ""
+    third_party: bool = Field(description="true when the file is someone else's parse of MoJ files")
+    coverage: str = ""
+    notes: str = ""
+
+
+class Table(_Strict):
+    """A processed table in data/processed, built by one function from named sources."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    builder: str = Field(description="module:function that returns the table")
+    sources: list[str]
+    description: str
+
+
+class NotebookRun(_Strict):
+    template: str = Field(description="template notebook under notebooks/")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads")
+
+
+class TocEntry(_Strict):
+    file: str = Field(description="page path without suffix, relative to the repository root")
+    title: str
+    notebook: NotebookRun | None = None
+
+
+class Part(_Strict):
+    caption: str
+    chapters: list[TocEntry]
+
+
+class Toc(_Strict):
+    root: str
+    parts: list[Part]
+
+
+class TrackerConfig(_Strict):
+    site: Site
+    raw_dirs: list[str] = Field(description="searched in order for raw/<slug>/<file>")
+    processed_dir: str
+    sources: list[Source]
+    tables: list[Table]
+    toc: Toc
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "TrackerConfig":
+        source_ids = [s.id for s in self.sources]
+        dupes = {i for i in source_ids if source_ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate source ids: {sorted(dupes)}")
+        table_ids = [t.id for t in self.tables]
+        dupes = {i for i in table_ids if table_ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate table ids: {sorted(dupes)}")
+        for table in self.tables:
+            for sid in table.sources:
+                if sid not in source_ids:
+                    raise ValueError(f"table {table.id!r} names unknown source {sid!r}")
+        files = [self.toc.root]
+        for entry in self.chapters():
+            files.append(entry.file)
+            if entry.notebook:
+                for tid in entry.notebook.reads:
+                    if tid not in table_ids:
+                        raise ValueError(f"page {entry.file!r} reads unknown table {tid!r}")
+        dupes = {f for f in files if files.count(f) > 1}
+        if dupes:
+            raise ValueError(f"a page is listed twice in the toc: {sorted(dupes)}")
+        return self
+
+    def chapters(self) -> list[TocEntry]:
+        return [c for part in self.toc.parts for c in part.chapters]
+
+    def notebook_pages(self) -> list[TocEntry]:
+        return [c for c in self.chapters() if c.notebook is not None]
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(f"no source {source_id!r} in tracker.yml")
+
+    def table(self, table_id: str) -> Table:
+        for t in self.tables:
+            if t.id == table_id:
+                return t
+        raise KeyError(f"no table {table_id!r} in tracker.yml")
+
+    def processed_path(self, table_id: str) -> Path:
+        return REPO_ROOT / self.processed_dir / f"{table_id}.csv"
+
+    def raw_dir_paths(self) -> list[Path]:
+        return [(REPO_ROOT / d).resolve() for d in self.raw_dirs]
+
+
+def load_config(path: Path | str = CONFIG_FILE) -> TrackerConfig:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return TrackerConfig.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  {where}: {err['msg']}")
+        raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from e

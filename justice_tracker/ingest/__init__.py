@@ -1,0 +1,71 @@
+"""Build every processed table from raw files, then write them all, or nothing.
+
+All tables are built and checked in memory before the first write, so a bad raw file leaves the
+committed tables as they were.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+
+import pandas as pd
+
+from ..config import TrackerConfig
+from ..files import atomic_write_text, sha256_bytes
+from ..paths import REPO_ROOT
+from ..raw import MissingRawFile, missing_raw_files
+from .common import IngestError
+
+__all__ = ["IngestError", "MissingRawFile", "build_tables", "write_tables", "table_csv_text"]
+
+
+def _builder(spec: str):
+    module_name, _, func = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, func)
+
+
+def build_tables(config: TrackerConfig, only: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    tables = [t for t in config.tables if only is None or t.id in only]
+    needed = sorted({s for t in tables for s in t.sources})
+    missing = missing_raw_files(config, needed)
+    if missing:
+        dirs = "\n  ".join(str(p) for p in config.raw_dir_paths())
+        raise MissingRawFile("raw files needed to rebuild the processed tables are missing:\n  "
+                             + "\n  ".join(missing) + f"\nsearched:\n  {dirs}")
+    built = {}
+    for table in tables:
+        frame = _builder(table.builder)(config, table)
+        if frame.empty:
+            raise IngestError(f"table {table.id}: builder {table.builder} returned no rows")
+        built[table.id] = frame
+    return built
+
+
+def table_csv_text(frame: pd.DataFrame) -> str:
+    """Deterministic CSV: same frame, same bytes (LF endings, no index, blanks for missing)."""
+    return frame.to_csv(index=False, lineterminator="\n", na_rep="")
+
+
+def write_tables(config: TrackerConfig, built: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Write each table and the manifest atomically; returns {table_id: sha256}."""
+    texts = {tid: table_csv_text(frame) for tid, frame in built.items()}
+    manifest_path = REPO_ROOT / config.processed_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"tables": {}}
+    for tid, text in texts.items():
+        frame = built[tid]
+        raw_files = sorted(set(zip(frame["source_file"], frame["raw_sha256"])))
+        manifest["tables"][tid] = {
+            "file": f"{tid}.csv",
+            "description": config.table(tid).description,
+            "rows": int(len(frame)),
+            "columns": list(frame.columns),
+            "sha256": sha256_bytes(text.encode("utf-8")),
+            "sources": config.table(tid).sources,
+            "raw_files": [{"file": f, "sha256": h} for f, h in raw_files],
+        }
+    manifest["tables"] = {k: manifest["tables"][k] for k in sorted(manifest["tables"]) if k in {t.id for t in config.tables}}
+    for tid, text in texts.items():
+        atomic_write_text(config.processed_path(tid), text)
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return {tid: manifest["tables"][tid]["sha256"] for tid in texts}

@@ -1,0 +1,105 @@
+"""Ingest: the committed processed tables are exactly what the code derives from the real raw files, and bad
+raw files fail loudly, naming the file and line, without writing anything."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from justice_tracker.files import sha256_file
+from justice_tracker.ingest import IngestError, MissingRawFile, build_tables, table_csv_text, write_tables
+
+
+def test_processed_tables_are_byte_identical_to_a_rederivation(config, shared_raw):
+    cfg = config.model_copy(update={"raw_dirs": [str(shared_raw)]})
+    built = build_tables(cfg)
+    assert set(built) == {t.id for t in config.tables}
+    for tid, frame in built.items():
+        committed = config.processed_path(tid).read_text(encoding="utf-8")
+        assert table_csv_text(frame) == committed, f"{tid}.csv differs from a fresh derivation: run `make data`"
+
+
+def test_every_row_carries_provenance_back_to_the_raw_file(config, shared_raw):
+    weekly = pd.read_csv(config.processed_path("weekly_population_capacity"))
+    raw = shared_raw / "processed-prisoncap" / "weekly_population_capacity.csv"
+    assert set(weekly["raw_sha256"]) == {sha256_file(raw)}
+    lines = raw.read_text().splitlines()
+    for _, row in weekly.sample(25, random_state=1).iterrows():
+        line = lines[int(row["row_ref"].split()[1]) - 1].split(",")
+        assert line[0] == row["date"]
+        assert float(line[1]) == row["population"]
+        assert float(line[9]) == row["uoc"]
+    assert weekly["bulletin_url"].str.startswith("https://").all()
+
+
+def test_weekly_series_runs_from_2011_to_the_latest_sample_week(config):
+    weekly = pd.read_csv(config.processed_path("weekly_population_capacity"), parse_dates=["date"])
+    assert weekly["date"].min() == pd.Timestamp("2011-01-07")
+    assert weekly["date"].is_monotonic_increasing and weekly["date"].is_unique
+    assert (weekly["headroom"] == weekly["uoc"] - weekly["population"]).all()
+    assert ((weekly["pct_uoc_in_use"] - weekly["population"] / weekly["uoc"] * 100).abs() <= 0.005).all()
+    # Reporting moved from Fridays to Mondays on 21 October 2024.
+    before = weekly[weekly["date"] < "2024-10-21"]["date"].dt.day_of_week
+    after = weekly[weekly["date"] >= "2024-10-21"]["date"].dt.day_of_week
+    assert (before == 4).mean() > 0.99 and (after == 0).all()
+
+
+def test_breaks_include_the_friday_to_monday_switch_and_margin_changes(config):
+    breaks = pd.read_csv(config.processed_path("definitional_breaks"))
+    switch = breaks[breaks["date"] == "2024-10-21"]
+    assert len(switch) == 1 and "Friday to Monday" in switch.iloc[0]["label"]
+    margins = breaks[breaks["kind"] == "operating_margin"]
+    assert "Operating margin 1,350 to 1,640" in set(margins["label"])
+    assert (margins["date"] == "2025-07-28").any()
+
+
+# Fault cases: small raw files made from the real one by this code.
+
+@pytest.fixture
+def raw_copy(tmp_path, shared_raw, config):
+    for slug in {s.slug for s in config.sources}:
+        shutil.copytree(shared_raw / slug, tmp_path / "raw" / slug)
+    out = tmp_path / "processed"
+    out.mkdir()
+    cfg = config.model_copy(update={"raw_dirs": [str(tmp_path / "raw")], "processed_dir": str(out)})
+    return cfg, tmp_path / "raw" / "processed-prisoncap" / "weekly_population_capacity.csv", out
+
+
+def _edit_lines(path, fn):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(fn(lines)))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda ls: ls[:5] + [ls[4]] + ls[5:], r"line 6: date 2011-01-28 is not after"),
+    (lambda ls: ls[:-1] + [ls[-1].replace("2026-09-07", "2099-09-07", 1)], r"line 789: date 2099-09-07 is in the future"),
+    (lambda ls: ls[:3] + [ls[3].replace("83780.0", "-83780.0", 1)] + ls[4:], r"line 4: population .* must be positive"),
+    (lambda ls: ls[:3] + [ls[3].replace("83780.0", "83780[x]", 1)] + ls[4:], r"line 4 column pop_total: expected a whole number"),
+    (lambda ls: [ls[0].replace("uoc_total", "capacity")] + ls[1:], r"line 1: expected column\(s\) \['uoc_total'\]"),
+    (lambda ls: ls[:3] + [ls[3].replace(",4220.0,", ",4221.0,", 1)] + ls[4:], r"line 4: headroom 4221 disagrees"),
+    (lambda ls: [], r"file is empty"),
+])
+def test_bad_weekly_file_fails_naming_file_and_line_and_writes_nothing(raw_copy, edit, message):
+    cfg, weekly_raw, out = raw_copy
+    _edit_lines(weekly_raw, edit)
+    with pytest.raises(IngestError, match=r"processed-prisoncap/weekly_population_capacity\.csv.*" + message):
+        build_tables(cfg)
+    assert list(out.iterdir()) == []
+
+
+def test_missing_raw_file_names_it_and_where_it_looked(raw_copy):
+    cfg, weekly_raw, out = raw_copy
+    weekly_raw.unlink()
+    with pytest.raises(MissingRawFile, match=r"processed-prisoncap/weekly_population_capacity\.csv"):
+        build_tables(cfg)
+    assert list(out.iterdir()) == []
+
+
+def test_writing_is_deterministic(raw_copy):
+    cfg, _, out = raw_copy
+    write_tables(cfg, build_tables(cfg))
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_tables(cfg, build_tables(cfg))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

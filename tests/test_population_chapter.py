@@ -1,0 +1,85 @@
+"""The population chapter's figures are computed from the processed table, not typed in."""
+import re
+
+import pandas as pd
+import pytest
+
+from justice_tracker.chapters import population as chapter
+
+
+@pytest.fixture(scope="module")
+def data(config):
+    return chapter.load(config, "weekly_population_capacity", "weekly_population_prt", "definitional_breaks", "2011-01-01")
+
+
+def _synthetic(dates, pops, uocs):
+    d = pd.DataFrame({"date": pd.to_datetime(dates), "population": pops, "uoc": uocs})
+    d["headroom"] = d["uoc"] - d["population"]
+    d["pct_uoc_in_use"] = (d["population"] / d["uoc"] * 100).round(2)
+    d["bulletin_url"] = "https://example.org/b.ods"
+    d["bulletin_title"] = "Population bulletin: weekly <test>"
+    d["source_file"] = "processed-prisoncap/weekly_population_capacity.csv"
+    d["row_ref"] = [f"line {i + 2}" for i in range(len(d))]
+    return d
+
+
+def test_headline_uses_latest_previous_and_year_earlier_bulletins(data):
+    weekly = data[0]
+    h = chapter.headline(weekly)
+    assert h.latest["date"] == weekly["date"].max()
+    assert h.previous["date"] == weekly["date"].iloc[-2]
+    assert abs((h.latest["date"] - h.year_ago["date"]).days - 364) <= 10
+
+
+def test_headline_has_no_year_ago_when_no_bulletin_is_near(data):
+    w = _synthetic(["2024-01-05", "2025-06-01", "2025-06-08"], [100, 110, 120], [200, 200, 200])
+    assert chapter.headline(w).year_ago is None
+    tile = chapter.headline_tile(w).html
+    assert "no comparable bulletin" in tile
+
+
+def test_tile_shows_values_changes_and_escapes_titles():
+    w = _synthetic(["2025-06-06", "2026-05-29", "2026-06-05"], [85000, 86000, 86100], [88000, 88500, 88400])
+    tile = chapter.headline_tile(w).html
+    assert "86,100" in tile and "88,400" in tile and "2,300" in tile and "97.4%" in tile
+    assert "up 100 on the previous bulletin" in tile
+    assert "down 100 on the previous bulletin" in tile  # UOC 88,500 -> 88,400
+    assert "up 1,100 on 12 months earlier" in tile
+    assert "<test>" not in tile and "&lt;test&gt;" in tile
+
+
+def test_alt_text_is_generated_from_the_data(data):
+    weekly = data[0]
+    text = chapter.alt_text_population(weekly)
+    first, last = weekly.iloc[0], weekly.iloc[-1]
+    assert f"{first['population']:,}" in text and f"{last['population']:,}" in text
+    assert f"{weekly['population'].max():,}" in text
+    w = _synthetic(["2020-01-03", "2020-01-10"], [900, 800], [1000, 1000])
+    assert "fell from 900 to 800" in chapter.alt_text_population(w)
+
+
+def test_crosscheck_against_prt_reports_agreement_and_differences(data):
+    weekly, prt, _ = data
+    text = chapter.prt_crosscheck(weekly, prt).html
+    n = int(re.search(r"population for ([\d,]+) of the weeks", text).group(1).replace(",", ""))
+    assert n > 400
+    assert "agree exactly in" in text
+    before = chapter.crosscheck_frame(weekly, prt)
+    changed = prt.copy()
+    week = before.loc[before["difference"] == 0, "date"].iloc[100]
+    changed.loc[changed["date"] == week, "population"] += 7
+    after = chapter.crosscheck_frame(weekly, changed)
+    assert (after["difference"] != 0).sum() == (before["difference"] != 0).sum() + 1
+    assert int(after.loc[after["date"] == week, "difference"].iloc[0]) == -7
+    assert f"{week.day} {week.strftime('%B %Y')}:" in chapter.prt_crosscheck(weekly, changed).html
+
+
+def test_chart_block_has_view_static_svg_alt_table_and_source(data, config):
+    weekly, _, breaks = data
+    block = chapter.population_chart(weekly, breaks, config).html
+    assert 'id="vis-population-vs-capacity"' in block
+    assert re.search(r'<img class="jct-chart-static" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]{1000,}" alt="Line chart', block)
+    assert block.count("<tr>") == len(weekly) + 1
+    assert "Ministry of Justice" in block and "Walk Forward Research" in block
+    assert '"description":"Line chart' in block
+    assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]
