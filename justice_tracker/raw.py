@@ -46,12 +46,40 @@ def find_raw(config: TrackerConfig, source_id: str, name: str | None = None) -> 
     )
 
 
+def _is_pattern(name: str) -> bool:
+    return any(ch in name for ch in "*?[")
+
+
+def list_raw(config: TrackerConfig, source_id: str) -> list[RawFile]:
+    """Every raw file of a source, sorted by name. `files` entries may be glob patterns ("*.rtf"); a pattern is
+    matched in the first raw directory that has the source's folder, and must match at least one file."""
+    source = config.source(source_id)
+    found: dict[str, RawFile] = {}
+    for entry in source.files:
+        if not _is_pattern(entry):
+            raw = find_raw(config, source_id, entry)
+            found[raw.name] = raw
+            continue
+        folders = [base / source.slug for base in config.raw_dir_paths() if (base / source.slug).is_dir()]
+        matches = sorted(p for p in folders[0].glob(entry) if p.is_file()) if folders else []
+        if not matches:
+            where = folders[0] if folders else " or ".join(str(b / source.slug) for b in config.raw_dir_paths())
+            raise MissingRawFile(f"no raw file matches {source.slug}/{entry} (source {source_id!r}) in {where}")
+        for path in matches:
+            found.setdefault(path.name, RawFile(source=source, name=path.name, path=path))
+    return [found[k] for k in sorted(found)]
+
+
 def missing_raw_files(config: TrackerConfig, source_ids: list[str]) -> list[str]:
     missing = []
     for sid in source_ids:
-        for name in config.source(sid).files:
+        source = config.source(sid)
+        for name in source.files:
             try:
-                find_raw(config, sid, name)
+                if _is_pattern(name):
+                    list_raw(config.model_copy(update={"sources": [source]}), sid)
+                else:
+                    find_raw(config, sid, name)
             except MissingRawFile:
-                missing.append(f"{config.source(sid).slug}/{name}")
+                missing.append(f"{source.slug}/{name}")
     return missing
