@@ -12,7 +12,9 @@ from justice_tracker.paths import REPO_ROOT
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-PAGES = ["index.html", "book/chapters/population-capacity.html", "book/methodology.html", "book/glossary.html"]
+from justice_tracker.config import load_config
+
+PAGES = ["index.html"] + [f"{c.file}.html" for c in load_config().chapters()]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

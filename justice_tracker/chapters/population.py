@@ -208,39 +208,31 @@ def breaks_note(breaks: pd.DataFrame) -> HtmlBlock:
     return HtmlBlock(f'<ol class="jct-breaks">{"".join(items)}</ol>')
 
 
-def crosscheck_frame(weekly: pd.DataFrame, prt: pd.DataFrame) -> pd.DataFrame:
-    """Weeks both series cover, compared like with like.
+def crosschecks(results: pd.DataFrame) -> HtmlBlock:
+    """For each check that involves the weekly figures: how many dates agree, and every date that does not."""
+    from ..reconcile import CHECKS, summary
 
-    The PRT series counts prisons only; while the bulletin split out the immigration removal centres the
-    prison service ran (to July 2021), compare it with the prisons-only figure, otherwise with the total.
-    """
-    both = weekly.merge(prt.dropna(subset=["population"]), on="date", suffixes=("", "_prt"))
-    both["basis"] = both["population_prisons"].notna().map({True: "prisons only", False: "total"})
-    both["ours"] = both["population_prisons"].fillna(both["population"]).astype("int64")
-    both["difference"] = both["ours"] - both["population_prt"].astype("int64")
-    return both
-
-
-def prt_crosscheck(weekly: pd.DataFrame, prt: pd.DataFrame, tolerance: int = 0) -> HtmlBlock:
-    both = crosscheck_frame(weekly, prt)
-    off = both[both["difference"].abs() > tolerance]
-    text = (f"Cross-check: the Prison Reform Trust's independent parse of the same bulletins gives a population "
-            f"for {len(both):,} of the weeks shown here ({fmt_date(both['date'].min())} to "
-            f"{fmt_date(both['date'].max())}). Compared like with like (prisons only while the bulletin "
-            f"separated the immigration removal centres, the total after), the two agree exactly in "
-            f"{len(both) - len(off):,} weeks")
-    if len(off):
-        worst = off.loc[off["difference"].abs().idxmax()]
-        text += (f" and differ in {len(off):,}; the largest difference is {fmt_int(abs(worst['difference']))} on "
-                 f"{fmt_date(worst['date'])} ({fmt_int(worst['ours'])} here, {fmt_int(worst['population_prt'])} "
-                 f"in the PRT series)")
-    items = "".join(
-        f"<li>{fmt_date(r['date'])}: {fmt_int(r['ours'])} here ({r['basis']}; {html.escape(r['source_file'])} "
-        f"{html.escape(r['row_ref'])}), {fmt_int(r['population_prt'])} in the PRT series "
-        f"({html.escape(r['source_file_prt'])} {html.escape(r['row_ref_prt'])})</li>"
-        for _, r in off.iterrows())
-    listing = f'<details><summary>Weeks that differ ({len(off)})</summary><ul>{items}</ul></details>' if len(off) else ""
-    return HtmlBlock(f'<div class="jct-crosscheck"><p>{html.escape(text)}.</p>{listing}</div>')
+    if results.empty:
+        return HtmlBlock("<p>No second source is available for these figures.</p>")
+    items = []
+    for _, s in summary(results).iterrows():
+        check = CHECKS[s["check_id"]]
+        rows = results[(results["check_id"] == s["check_id"]) & (results["status"] == "mismatch")]
+        text = (f"{check.description} {s['compared']:,} dates compared ({fmt_date(s['from'])} to {fmt_date(s['to'])}): "
+                f"{s['match']:,} agree exactly")
+        text += (f"; {s['mismatch']:,} differ by more than the tolerance of {s['tolerance']}, by at most "
+                 f"{s['largest_difference']:,}." if s["mismatch"] else ".")
+        if s["no_counterpart"]:
+            text += f" {s['no_counterpart']} date(s) have no counterpart in the other source."
+        detail = "".join(
+            f"<li>{fmt_date(r['date'])}: {fmt_int(r['value_a'])} ({html.escape(r['source_a'])}, "
+            f"{html.escape(r['ref_a'])}) against {fmt_int(r['value_b'])} ({html.escape(r['source_b'])}, "
+            f"{html.escape(r['ref_b'])}); difference {int(r['difference']):+,}</li>" for _, r in rows.iterrows())
+        flag = ('<span class="jct-flag">Mismatch</span> ' if s["mismatch"] else "")
+        items.append(f"<li>{flag}{html.escape(text)}"
+                     + (f"<details><summary>Dates that differ ({len(rows)})</summary><ul>{detail}</ul></details>"
+                        if len(rows) else "") + "</li>")
+    return HtmlBlock(f'<ul class="jct-crosscheck">{"".join(items)}</ul>')
 
 
 def sources(config: TrackerConfig, source_ids: list[str]) -> HtmlBlock:
