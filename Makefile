@@ -27,6 +27,13 @@ book: $(STAMP) ## Build the site from the committed data into _build/html
 data: $(STAMP) ## Rebuild data/processed from the raw files (data/raw or ../shared/data/raw)
 	$(PY) -m justice_tracker data
 
+update: $(STAMP) ## Fetch new MoJ releases from GOV.UK into data/raw (DRY_RUN=1 lists them only)
+	$(PY) -m justice_tracker update $(if $(DRY_RUN),--dry-run,)
+
+parse: $(STAMP) ## Print the tidy table of one raw file as CSV: make parse FILE=path
+	@test -n "$(FILE)" || { echo "usage: make parse FILE=path/to/raw/file"; exit 2; }
+	$(PY) -m justice_tracker parse "$(FILE)"
+
 toc: $(STAMP) ## Regenerate _toc.yml from tracker.yml
 	$(PY) -m justice_tracker toc
 
@@ -46,4 +53,4 @@ lock: ## Re-resolve requirements.in and pin every package in requirements.txt
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
 	rm -rf _build book/*.ipynb book/chapters/*.ipynb _static/vendor .pytest_cache
 
-.PHONY: help venv book data toc browser test serve lock clean
+.PHONY: help venv book data update parse toc browser test serve lock clean

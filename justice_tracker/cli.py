@@ -19,6 +19,32 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_parse(args) -> int:
+    import json
+
+    from .parsers.base import ParseError
+    from .parsers.registry import parse_file
+
+    try:
+        parsed = parse_file(args.path)
+    except ParseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        parsed.table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    except BrokenPipeError:  # `parse FILE | head` closed the pipe: not an error
+        return 0
+    print(f"# {parsed.kind}: {len(parsed.table):,} rows; " + json.dumps(parsed.meta, default=str, sort_keys=True),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_update(args) -> int:
+    from .fetch.runner import update_from_args
+
+    return update_from_args(load_config(args.config), args)
+
+
 def cmd_toc(args) -> int:
     from .build import write_toc
 
@@ -44,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("data", help="rebuild data/processed from the raw files")
     p.add_argument("--table", action="append", help="only this table (repeatable)")
     p.set_defaults(func=cmd_data)
+    p = sub.add_parser("parse", help="print the tidy table for one raw file as CSV on stdout")
+    p.add_argument("path", help="a raw file (any supported MoJ release or legacy bulletin)")
+    p.set_defaults(func=cmd_parse)
+    p = sub.add_parser("update", help="fetch new MoJ files from GOV.UK into data/raw and record them in "
+                                      "data/sources.lock")
+    from .fetch.runner import add_update_arguments
+
+    add_update_arguments(p)
+    p.set_defaults(func=cmd_update)
     sub.add_parser("toc", help="regenerate _toc.yml from tracker.yml").set_defaults(func=cmd_toc)
     sub.add_parser("build", help="execute the notebooks and build the site into _build/html").set_defaults(func=cmd_build)
     args = parser.parse_args(argv)

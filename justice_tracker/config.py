@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .fetch.releases import Release
 from .paths import REPO_ROOT
 
 CONFIG_FILE = REPO_ROOT / "tracker.yml"
@@ -50,6 +51,9 @@ class Source(_Strict):
     third_party: bool = Field(description="true when the file is someone else's parse of MoJ files")
     coverage: str = ""
     notes: str = ""
+    parser: str = Field("", description="module that reads the raw files; its VERIFIED_AGAINST_PUBLISHED_FILE "
+                                         "says whether it has been checked on a real published file")
+    schedule_id: str = Field("", description="id of the release in the data.justice.gov.uk publication calendar")
 
 
 class Table(_Strict):
@@ -90,6 +94,7 @@ class TrackerConfig(_Strict):
     sources: list[Source]
     tables: list[Table]
     toc: Toc
+    releases: list[Release] = Field(default_factory=list, description="what `update` fetches from GOV.UK")
 
     @model_validator(mode="after")
     def _cross_references(self) -> "TrackerConfig":

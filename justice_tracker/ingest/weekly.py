@@ -16,6 +16,9 @@ from ..config import Table, TrackerConfig
 from ..raw import RawFile, find_raw
 from .common import IngestError, provenance_columns, read_csv_text, to_int
 
+# Tested on the real sample files (tests/test_ingest.py re-derives the committed tables from them).
+VERIFIED_AGAINST_PUBLISHED_FILE = True
+
 # What the third party's `source` column says about how a row was obtained, in words for readers.
 DERIVATION = {
     "bulletin": "weekly bulletin",
