@@ -40,9 +40,30 @@ def cmd_parse(args) -> int:
 
 
 def cmd_update(args) -> int:
-    from .fetch.runner import update_from_args
+    import datetime as dt
 
-    return update_from_args(load_config(args.config), args)
+    from .fetch.http import FetchError
+    from .fetch.runner import update_from_args
+    from .fetch.schedule import ScheduleError, fetch_schedule
+    from .paths import REPO_ROOT
+
+    config = load_config(args.config)
+    code = update_from_args(config, args)
+    if args.dry_run:
+        return code
+    # The publication calendar feeds the "next release" dates; each day's copy is kept, never overwritten.
+    target = REPO_ROOT / config.raw_dirs[0] / config.source("moj-release-calendar").slug / \
+        f"publications-{dt.date.today().isoformat()}.json"
+    if target.exists():
+        print(f"calendar: {target.name} already saved today")
+        return code
+    try:
+        releases = fetch_schedule(save_to=target)
+        print(f"calendar: {len(releases)} series saved to {target.relative_to(REPO_ROOT)}")
+    except (FetchError, ScheduleError) as e:
+        print(f"error: publication calendar not updated: {e}", file=sys.stderr)
+        return 1
+    return code
 
 
 def cmd_toc(args) -> int:

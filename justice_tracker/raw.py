@@ -51,8 +51,8 @@ def _is_pattern(name: str) -> bool:
 
 
 def list_raw(config: TrackerConfig, source_id: str) -> list[RawFile]:
-    """Every raw file of a source, sorted by name. `files` entries may be glob patterns ("*.rtf"); a pattern is
-    matched in the first raw directory that has the source's folder, and must match at least one file."""
+    """Every raw file of a source, sorted by name. `files` entries may be glob patterns ("*.rtf"), matched in the
+    first raw directory that has the source's folder; together they must match at least one file."""
     source = config.source(source_id)
     found: dict[str, RawFile] = {}
     for entry in source.files:
@@ -62,11 +62,11 @@ def list_raw(config: TrackerConfig, source_id: str) -> list[RawFile]:
             continue
         folders = [base / source.slug for base in config.raw_dir_paths() if (base / source.slug).is_dir()]
         matches = sorted(p for p in folders[0].glob(entry) if p.is_file()) if folders else []
-        if not matches:
-            where = folders[0] if folders else " or ".join(str(b / source.slug) for b in config.raw_dir_paths())
-            raise MissingRawFile(f"no raw file matches {source.slug}/{entry} (source {source_id!r}) in {where}")
         for path in matches:
             found.setdefault(path.name, RawFile(source=source, name=path.name, path=path))
+    if not found:
+        where = " or ".join(str(b / source.slug) for b in config.raw_dir_paths())
+        raise MissingRawFile(f"no raw file matches {source.files} (source {source_id!r}) in {where}")
     return [found[k] for k in sorted(found)]
 
 
@@ -75,11 +75,14 @@ def missing_raw_files(config: TrackerConfig, source_ids: list[str]) -> list[str]
     for sid in source_ids:
         source = config.source(sid)
         for name in source.files:
-            try:
-                if _is_pattern(name):
-                    list_raw(config.model_copy(update={"sources": [source]}), sid)
-                else:
+            if not _is_pattern(name):
+                try:
                     find_raw(config, sid, name)
+                except MissingRawFile:
+                    missing.append(f"{source.slug}/{name}")
+        if any(_is_pattern(n) for n in source.files):
+            try:
+                list_raw(config, sid)
             except MissingRawFile:
-                missing.append(f"{source.slug}/{name}")
+                missing.append(f"{source.slug}/{{{', '.join(source.files)}}}")
     return missing

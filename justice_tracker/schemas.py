@@ -116,6 +116,15 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "total_layout": _text(r"\S"),
         "percent_inconsistencies": _text(),
     }),
+    "release_calendar": _schema({
+        "series_id": _text(r"^[a-z0-9-]+$", unique=True),
+        "name": _text(r"\S"),
+        "index_uri": _text(),
+        "frequency": _text(),
+        "current_publish_date": _text(r"^(\d{4}-\d{2}-\d{2})?$"),
+        "next_publish_date": _text(r"^(\d{4}-\d{2}-\d{2}.*)?$"),
+        "recorded_on": _text(ISO_DATE),
+    }),
 }
 
 

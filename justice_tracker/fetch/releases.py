@@ -87,6 +87,8 @@ class Release(_Strict):
     ignore: list[str] = Field(
         default_factory=list, description="regexes for attachment titles known and deliberately not taken"
     )
+    parsers: list[str] = Field(default_factory=list, description="parser modules that read this release's files")
+    schedule_id: str = Field("", description="id in the data.justice.gov.uk publication calendar")
     unmatched: Literal["error", "skip"] = Field(
         default="error",
         description="an attachment matching no rule and no ignore pattern: an error (the title format changed, "

@@ -13,7 +13,7 @@ import pandas as pd
 from ..config import TrackerConfig
 from ..files import atomic_write_text, sha256_bytes
 from ..paths import REPO_ROOT
-from ..raw import MissingRawFile, missing_raw_files
+from ..raw import MissingRawFile, list_raw, missing_raw_files
 from .common import IngestError
 
 __all__ = ["IngestError", "MissingRawFile", "build_tables", "write_tables", "table_csv_text"]
@@ -57,7 +57,7 @@ def write_tables(config: TrackerConfig, built: dict[str, pd.DataFrame]) -> dict[
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"tables": {}}
     for tid, text in texts.items():
         frame = built[tid]
-        raw_files = sorted(set(zip(frame["source_file"], frame["raw_sha256"])))
+        raw_files = sorted({(raw.ref, raw.sha256) for sid in config.table(tid).sources for raw in list_raw(config, sid)})
         manifest["tables"][tid] = {
             "file": f"{tid}.csv",
             "description": config.table(tid).description,
