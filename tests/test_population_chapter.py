@@ -31,16 +31,17 @@ def test_headline_uses_latest_previous_and_year_earlier_bulletins(data):
     assert abs((h.latest["date"] - h.year_ago["date"]).days - 364) <= 10
 
 
-def test_headline_has_no_year_ago_when_no_bulletin_is_near(data):
+def test_headline_has_no_year_ago_when_no_bulletin_is_near(data, config):
     w = _synthetic(["2024-01-05", "2025-06-01", "2025-06-08"], [100, 110, 120], [200, 200, 200])
     assert chapter.headline(w).year_ago is None
-    tile = chapter.headline_tile(w).html
-    assert "no comparable bulletin" in tile
+    tile = chapter.headline_tile(w, config).html
+    assert "no comparable figure on 12 months earlier" in tile
+    assert "Next release: weekly bulletin expected 15 June 2025" in tile
 
 
-def test_tile_shows_values_changes_and_escapes_titles():
+def test_tile_shows_values_changes_and_escapes_titles(config):
     w = _synthetic(["2025-06-06", "2026-05-29", "2026-06-05"], [85000, 86000, 86100], [88000, 88500, 88400])
-    tile = chapter.headline_tile(w).html
+    tile = chapter.headline_tile(w, config).html
     assert "86,100" in tile and "88,400" in tile and "2,300" in tile and "97.4%" in tile
     assert "up 100 on the previous bulletin" in tile
     assert "down 100 on the previous bulletin" in tile  # UOC 88,500 -> 88,400

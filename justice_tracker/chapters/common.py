@@ -57,3 +57,95 @@ def attribution_html(config: TrackerConfig, source_ids: list[str], short: bool =
             "</li>"
         )
     return f'<ul class="jct-sources">{"".join(items)}</ul>'
+
+
+# Headline tiles: the same on every chapter (latest value, change on the previous period and on 12 months
+# earlier, the release it came from, and when the next release is due).
+
+@dataclass(frozen=True)
+class Observation:
+    """One published value with the date it refers to and where it came from."""
+
+    date: pd.Timestamp
+    value: float
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class TileMeasure:
+    label: str
+    latest: Observation
+    previous: Observation | None
+    year_ago: Observation | None
+    fmt: str = "{:,.0f}"
+    change_unit: str = ""
+    decimals: int = 0
+    kind: str = "count"  # count, estimate or target: said on the tile
+
+
+def observations(frame: pd.DataFrame, date_col: str, value_col: str, tolerance_days: int = 10
+                 ) -> tuple[Observation, Observation | None, Observation | None]:
+    """Latest, previous and nearest-to-12-months-earlier observations of one series (blanks skipped)."""
+    rows = frame.dropna(subset=[value_col]).sort_values(date_col)
+    if rows.empty:
+        raise ValueError(f"no values in column {value_col!r}")
+
+    def obs(r) -> Observation:
+        ref = f"{r['source_file']} {r['row_ref']}" if "source_file" in r and "row_ref" in r else ""
+        return Observation(pd.Timestamp(r[date_col]), float(r[value_col]), ref)
+
+    latest = obs(rows.iloc[-1])
+    previous = obs(rows.iloc[-2]) if len(rows) > 1 else None
+    target = latest.date - pd.Timedelta(days=365)
+    gaps = (pd.to_datetime(rows[date_col]) - target).abs()
+    i = gaps.idxmin()
+    year_ago = obs(rows.loc[i]) if gaps.loc[i] <= pd.Timedelta(days=tolerance_days) and rows.loc[i, date_col] != rows.iloc[-1][date_col] else None
+    return latest, previous, year_ago
+
+
+def change_text(now: float, then: Observation | None, unit: str = "", decimals: int = 0) -> str:
+    if then is None:
+        return "no comparable figure"
+    diff = now - then.value
+    if round(diff, decimals) == 0:
+        return "unchanged"
+    arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
+    return f'<span aria-hidden="true">{arrow}</span> {word} {abs(diff):,.{decimals}f}{unit}'
+
+
+def _day(ts: pd.Timestamp) -> str:
+    return f"{ts.day} {ts.strftime('%B %Y')}"
+
+
+def headline_tile(heading: str, measures: list[TileMeasure], release_html: str, next_release: str,
+                  period_word: str = "previous figure") -> HtmlBlock:
+    cards = []
+    for m in measures:
+        prev, ago = m.previous, m.year_ago
+        kind = "" if m.kind == "count" else f' <span class="jct-kind">({html.escape(m.kind)})</span>'
+        cards.append(
+            '<div class="jct-tile-card">'
+            f'<p class="jct-tile-label">{html.escape(m.label)}{kind}</p>'
+            f'<p class="jct-tile-value">{html.escape(m.fmt.format(m.latest.value))}</p>'
+            f'<p class="jct-tile-change">{change_text(m.latest.value, prev, m.change_unit, m.decimals)} on the '
+            f'{html.escape(period_word)}{"" if prev is None else " (" + _day(prev.date) + ")"}</p>'
+            f'<p class="jct-tile-change">{change_text(m.latest.value, ago, m.change_unit, m.decimals)} on 12 months '
+            f'earlier{"" if ago is None else " (" + _day(ago.date) + ")"}</p>'
+            "</div>")
+    return HtmlBlock(
+        f'<section class="jct-tile" aria-label="{html.escape(heading, quote=True)}">'
+        f'<p class="jct-tile-date">{html.escape(heading)}</p>'
+        f'<div class="jct-tile-grid">{"".join(cards)}</div>'
+        f'<p class="jct-tile-source">{release_html}</p>'
+        f'<p class="jct-tile-source">Next release: {html.escape(next_release)}</p></section>')
+
+
+def next_release_text(config: TrackerConfig, source_id: str, latest: str, weekly: bool = False) -> str:
+    """From the saved MoJ publication calendar; for weekly bulletins, 7 days after the latest."""
+    from .catalogue import _calendar, next_release
+
+    text = next_release(_calendar(config), config.source(source_id).schedule_id, latest)
+    if weekly and latest:
+        nxt = pd.Timestamp(latest) + pd.Timedelta(days=7)
+        return f"weekly bulletin expected {_day(nxt)} (7 days after the latest)"
+    return text

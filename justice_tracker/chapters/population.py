@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..charts import COLOURS, ChartBlock, fmt_date, fmt_int, render_chart
 from ..config import TrackerConfig, load_config
-from .common import HtmlBlock, attribution_html, load_table
+from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
+from .common import headline_tile as headline_tile_html
 
 
 @dataclass(frozen=True)
@@ -39,50 +40,23 @@ def headline(weekly: pd.DataFrame) -> Headline:
     return Headline(latest, previous, year_ago)
 
 
-def _change(now: float, then: float | None, unit: str, decimals: int = 0) -> str:
-    if then is None or pd.isna(then):
-        return "no comparable bulletin"
-    diff = now - then
-    if round(diff, decimals) == 0:
-        return "unchanged"
-    arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
-    amount = f"{abs(diff):,.{decimals}f}"
-    return f'<span aria-hidden="true">{arrow}</span> {word} {amount}{unit}'
-
-
-def headline_tile(weekly: pd.DataFrame) -> HtmlBlock:
-    h = headline(weekly)
-    latest, prev, ago = h.latest, h.previous, h.year_ago
-    measures = [
-        ("Prison population", "population", "", 0, fmt_int(latest["population"])),
-        ("Useable operational capacity", "uoc", "", 0, fmt_int(latest["uoc"])),
-        ("Headroom (places free)", "headroom", "", 0, fmt_int(latest["headroom"])),
-        ("Capacity in use", "pct_uoc_in_use", " points", 1, f"{latest['pct_uoc_in_use']:.1f}%"),
-    ]
-    cards = []
-    for label, col, unit, dec, value in measures:
-        vs_prev = _change(latest[col], prev[col], unit, dec)
-        vs_year = _change(latest[col], None if ago is None else ago[col], unit, dec)
-        cards.append(
-            '<div class="jct-tile-card">'
-            f'<p class="jct-tile-label">{html.escape(label)}</p>'
-            f'<p class="jct-tile-value">{value}</p>'
-            f'<p class="jct-tile-change">{vs_prev} on the previous bulletin ({fmt_date(prev["date"])})</p>'
-            f'<p class="jct-tile-change">{vs_year} on 12 months earlier'
-            f'{"" if ago is None else " (" + fmt_date(ago["date"]) + ")"}</p>'
-            "</div>"
-        )
-    source = (
+def headline_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
+    latest = weekly.iloc[-1]
+    measures = []
+    for label, col, fmt, unit, dec in [("Prison population", "population", "{:,.0f}", "", 0),
+                                       ("Useable operational capacity", "uoc", "{:,.0f}", "", 0),
+                                       ("Headroom (places free)", "headroom", "{:,.0f}", "", 0),
+                                       ("Capacity in use", "pct_uoc_in_use", "{:.1f}%", " points", 1)]:
+        now, prev, ago = observations(weekly, "date", col, tolerance_days=10)
+        measures.append(TileMeasure(label, now, prev, ago, fmt=fmt, change_unit=unit, decimals=dec))
+    release = (
         f'Bulletin of {fmt_date(latest["date"])}: '
         f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
         f'(Ministry of Justice), via {html.escape(latest["source_file"])} {html.escape(latest["row_ref"])}.'
     )
-    return HtmlBlock(
-        f'<section class="jct-tile" aria-label="Latest figures, bulletin of {fmt_date(latest["date"])}">'
-        f'<p class="jct-tile-date">Latest weekly bulletin: <strong>{fmt_date(latest["date"])}</strong></p>'
-        f'<div class="jct-tile-grid">{"".join(cards)}</div>'
-        f'<p class="jct-tile-source">{source}</p></section>'
-    )
+    nxt = next_release_text(config, "wfr-weekly", latest["date"].strftime("%Y-%m-%d"), weekly=True)
+    return headline_tile_html(f"Latest weekly bulletin: {fmt_date(latest['date'])}", measures, release, nxt,
+                              period_word="previous bulletin")
 
 
 def summary(weekly: pd.DataFrame) -> HtmlBlock:
