@@ -1,27 +1,37 @@
 """Build the site: table of contents, Vega bundle, executed notebooks, then Jupyter Book.
 
-Jupyter Book writes into a staging folder; `_build/html` is replaced only when the whole build succeeded, so a
-failed or interrupted build leaves the last good site in place.
+Notebooks run in parallel across the cores, and a notebook whose inputs are unchanged is not run again: its
+key is the hash of its template, its parameters, the processed tables it reads and the package code (not
+jupyter-cache, whose key ignores data files). Jupyter Book builds incrementally in `_build/jupyter-book`;
+`_build/html` is replaced only when the whole build succeeded, so a failed or interrupted build leaves the
+last good site in place.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import yaml
 
 from .charts import write_vega_bundle
-from .config import TrackerConfig
-from .files import atomic_write_text
-from .notebooks import execute
+from .config import TocEntry, TrackerConfig
+from .files import atomic_write_text, sha256_file
+from .notebooks import NotebookError, execute, output_path
 from .paths import BUILD_DIR, REPO_ROOT, SITE_DIR
 
 TOC_FILE = REPO_ROOT / "_toc.yml"
 TOC_HEADER = "# Generated from the toc section of tracker.yml by `make toc`; edit tracker.yml, not this file.\n"
+CACHE_FILE = BUILD_DIR / "notebook-cache.json"
+JB_DIR = BUILD_DIR / "jupyter-book"
+# What a chapter may read besides its processed tables: hashed into every notebook's key.
+SHARED_INPUTS = ["justice_tracker", "data/curated", "data/reference"]
 
 
 class BuildError(RuntimeError):
@@ -29,13 +39,18 @@ class BuildError(RuntimeError):
 
 
 def toc_text(config: TrackerConfig) -> str:
+    def chapter(c: TocEntry) -> dict:
+        item = {"file": c.file, "title": c.title}
+        sections = config.generated_pages(c)
+        if sections:
+            item["sections"] = [{"file": s.file, "title": s.title} for s in sections]
+        return item
+
     toc = {
         "format": "jb-book",
         "root": config.toc.root,
-        "parts": [
-            {"caption": part.caption, "chapters": [{"file": c.file, "title": c.title} for c in part.chapters]}
-            for part in config.toc.parts
-        ],
+        "parts": [{"caption": part.caption, "chapters": [chapter(c) for c in part.chapters]}
+                  for part in config.toc.parts],
     }
     return TOC_HEADER + yaml.safe_dump(toc, sort_keys=False, allow_unicode=True)
 
@@ -48,44 +63,118 @@ def write_toc(config: TrackerConfig) -> bool:
     return True
 
 
-def run_notebooks(config: TrackerConfig, log=print) -> list[Path]:
-    outputs = []
-    for entry in config.notebook_pages():
-        start = time.perf_counter()
-        outputs.append(execute(entry))
-        log(f"  executed {entry.notebook.template} -> {entry.file}.ipynb ({time.perf_counter() - start:.1f} s)")
-    return outputs
+def code_fingerprint() -> str:
+    h = hashlib.sha256()
+    for top in SHARED_INPUTS:
+        for path in sorted((REPO_ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(REPO_ROOT)).encode())
+                h.update(sha256_file(path).encode())
+    return h.hexdigest()
 
 
-def jupyter_book(staging: Path) -> None:
+def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> str:
+    run = entry.notebook
+    h = hashlib.sha256()
+    h.update(sha256_file(REPO_ROOT / run.template).encode())
+    h.update(json.dumps(run.parameters, sort_keys=True, default=str).encode())
+    for tid in sorted(run.reads):
+        h.update(tid.encode())
+        h.update(sha256_file(config.processed_path(tid)).encode())
+    h.update(fingerprint.encode())
+    return h.hexdigest()
+
+
+def _execute(entry: TocEntry) -> tuple[str, float]:
+    start = time.perf_counter()
+    execute(entry)
+    return entry.file, time.perf_counter() - start
+
+
+def jobs() -> int:
+    return max(1, int(os.environ.get("JCT_JOBS", os.cpu_count() or 1)))
+
+
+def run_notebooks(config: TrackerConfig, log=print, force: bool = False, workers: int | None = None) -> dict:
+    """Execute what changed; returns {"executed": [...], "skipped": [...], "seconds": float}."""
+    entries = config.all_notebook_pages()
+    cache = json.loads(CACHE_FILE.read_text()) if CACHE_FILE.exists() and not force else {}
+    fingerprint = code_fingerprint()
+    keys = {e.file: notebook_key(config, e, fingerprint) for e in entries}
+    todo = [e for e in entries if force or cache.get(e.file) != keys[e.file] or not output_path(e).exists()]
+    skipped = [e.file for e in entries if e not in todo]
+    _remove_stale_outputs({output_path(e) for e in entries})
+    start = time.perf_counter()
+    failures = []
+    workers = workers or jobs()
+    if todo:
+        log(f"  executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); "
+            f"{len(skipped)} unchanged")
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            futures = {pool.submit(_execute, e): e for e in todo}
+            for future in as_completed(futures):
+                entry = futures[future]
+                try:
+                    _, seconds = future.result()
+                except NotebookError as e:
+                    failures.append(str(e))
+                    continue
+                cache[entry.file] = keys[entry.file]
+                if len(todo) <= 10:
+                    log(f"  executed {entry.notebook.template} -> {entry.file}.ipynb ({seconds:.1f} s)")
+        CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(CACHE_FILE, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    else:
+        log(f"  all {len(entries)} notebooks unchanged")
+    if failures:
+        raise BuildError(f"{len(failures)} notebook(s) failed; the site was not rebuilt:\n  " + "\n  ".join(failures))
+    return {"executed": [e.file for e in todo], "skipped": skipped, "seconds": time.perf_counter() - start}
+
+
+def _remove_stale_outputs(wanted: set[Path]) -> None:
+    """Executed notebooks for pages no longer in the toc (a prison removed from the table, a renamed page)."""
+    for path in (REPO_ROOT / "book").rglob("*.ipynb"):
+        if path not in wanted and ".ipynb_checkpoints" not in path.parts:
+            path.unlink()
+
+
+def jupyter_book() -> Path:
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(REPO_ROOT), "--path-output", str(staging), "-W", "-n", "--keep-going", "-q"]
+    cmd = [str(jb), "build", str(REPO_ROOT), "--path-output", str(JB_DIR), "-W", "-n", "--keep-going", "-q"]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
         raise BuildError(f"jupyter-book build failed (exit {proc.returncode}); the previous site in "
                          f"{SITE_DIR} is unchanged.\n{tail}")
+    built = JB_DIR / "_build" / "html"
+    if not (built / "index.html").exists():
+        raise BuildError(f"jupyter-book reported success but {built}/index.html is missing")
+    return built
 
 
-def build_site(config: TrackerConfig, log=print) -> Path:
+def publish(built: Path) -> None:
+    """Copy the finished build into place, then swap it in with renames: readers never see half a site."""
+    incoming = BUILD_DIR / "html.incoming"
+    old = BUILD_DIR / "html.previous"
+    for p in (incoming, old):
+        shutil.rmtree(p, ignore_errors=True)
+    shutil.copytree(built, incoming, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    if SITE_DIR.exists():
+        os.replace(SITE_DIR, old)
+    os.replace(incoming, SITE_DIR)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
     if write_toc(config):
         log("  _toc.yml regenerated from tracker.yml")
     if write_vega_bundle():
         log("  wrote _static/vendor/vega-bundle.js")
-    run_notebooks(config, log)
-    staging = BUILD_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
+    run_notebooks(config, log, force=force)
+    if force:
+        shutil.rmtree(JB_DIR, ignore_errors=True)
     start = time.perf_counter()
-    jupyter_book(staging)
-    built = staging / "_build" / "html"
-    if not (built / "index.html").exists():
-        raise BuildError(f"jupyter-book reported success but {built}/index.html is missing")
+    built = jupyter_book()
     log(f"  jupyter-book build ({time.perf_counter() - start:.1f} s)")
-    old = BUILD_DIR / "html.previous"
-    shutil.rmtree(old, ignore_errors=True)
-    if SITE_DIR.exists():
-        os.replace(SITE_DIR, old)
-    os.replace(built, SITE_DIR)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)
+    publish(built)
     return SITE_DIR

@@ -78,7 +78,7 @@ def cmd_build(args) -> int:
     from .build import build_site
 
     start = time.perf_counter()
-    site = build_site(load_config(args.config))
+    site = build_site(load_config(args.config), force=args.force)
     print(f"Built the site in {time.perf_counter() - start:.1f} s: open {site / 'index.html'}")
     print("or run `make serve` and visit http://127.0.0.1:8000/")
     return 0
@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     add_update_arguments(p)
     p.set_defaults(func=cmd_update)
     sub.add_parser("toc", help="regenerate _toc.yml from tracker.yml").set_defaults(func=cmd_toc)
-    sub.add_parser("build", help="execute the notebooks and build the site into _build/html").set_defaults(func=cmd_build)
+    p = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
+    p.add_argument("--force", action="store_true", help="execute every notebook and rebuild every page")
+    p.set_defaults(func=cmd_build)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -71,10 +71,26 @@ class NotebookRun(_Strict):
     reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads")
 
 
+class PageSet(_Strict):
+    """One page per row of a processed table, all executed from one template (e.g. a page per prison).
+
+    String parameters may name columns of the row in braces: "{key}" is the key column, "{title}" the title
+    column, "{prison_key}" any column by name.
+    """
+
+    table: str
+    key: str = Field(description="column holding each page's key; the page is <parent folder>/<key>")
+    title: str = Field(description="column holding each page's title")
+    template: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    reads: list[str] = Field(default_factory=list)
+
+
 class TocEntry(_Strict):
     file: str = Field(description="page path without suffix, relative to the repository root")
     title: str
     notebook: NotebookRun | None = None
+    pages: PageSet | None = Field(None, description="pages generated beneath this one, one per table row")
 
 
 class Part(_Strict):
@@ -113,10 +129,13 @@ class TrackerConfig(_Strict):
         files = [self.toc.root]
         for entry in self.chapters():
             files.append(entry.file)
-            if entry.notebook:
-                for tid in entry.notebook.reads:
+            runs = [r for r in (entry.notebook, entry.pages) if r is not None]
+            for run in runs:
+                for tid in run.reads:
                     if tid not in table_ids:
                         raise ValueError(f"page {entry.file!r} reads unknown table {tid!r}")
+            if entry.pages and entry.pages.table not in table_ids:
+                raise ValueError(f"pages under {entry.file!r} come from unknown table {entry.pages.table!r}")
         dupes = {f for f in files if files.count(f) > 1}
         if dupes:
             raise ValueError(f"a page is listed twice in the toc: {sorted(dupes)}")
@@ -127,6 +146,42 @@ class TrackerConfig(_Strict):
 
     def notebook_pages(self) -> list[TocEntry]:
         return [c for c in self.chapters() if c.notebook is not None]
+
+    def generated_pages(self, entry: TocEntry) -> list[TocEntry]:
+        """The pages an entry's `pages:` block expands to, one per row of its table, in table order."""
+        if entry.pages is None:
+            return []
+        import csv
+
+        spec = entry.pages
+        path = self.processed_path(spec.table)
+        if not path.exists():
+            raise ConfigError(f"pages under {entry.file}: table {spec.table} not found at {path}; run `make data`")
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        folder = entry.file.rsplit("/", 1)[0]
+        pages, seen = [], set()
+        for line, row in enumerate(rows, start=2):
+            key, title = row.get(spec.key, ""), row.get(spec.title, "")
+            if not key or not title:
+                raise ConfigError(f"{path.name} line {line}: empty {spec.key!r} or {spec.title!r} for a page")
+            if key in seen:
+                raise ConfigError(f"{path.name} line {line}: page key {key!r} appears twice")
+            seen.add(key)
+            fields = {**row, "key": key, "title": title}
+            params = {k: v.format_map(fields) if isinstance(v, str) else v for k, v in spec.parameters.items()}
+            pages.append(TocEntry(file=f"{folder}/{key}", title=title,
+                                  notebook=NotebookRun(template=spec.template, parameters=params, reads=spec.reads)))
+        return pages
+
+    def all_notebook_pages(self) -> list[TocEntry]:
+        """Every page executed from a template: chapters first, then generated pages, in toc order."""
+        out = []
+        for entry in self.chapters():
+            if entry.notebook is not None:
+                out.append(entry)
+            out.extend(self.generated_pages(entry))
+        return out
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:

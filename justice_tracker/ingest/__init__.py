@@ -6,6 +6,7 @@ committed tables as they were.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 
 import pandas as pd
@@ -33,9 +34,13 @@ def build_tables(config: TrackerConfig, only: list[str] | None = None) -> dict[s
         dirs = "\n  ".join(str(p) for p in config.raw_dir_paths())
         raise MissingRawFile("raw files needed to rebuild the processed tables are missing:\n  "
                              + "\n  ".join(missing) + f"\nsearched:\n  {dirs}")
-    built = {}
+    built: dict[str, pd.DataFrame] = {}
     for table in tables:
-        frame = _builder(table.builder)(config, table)
+        builder = _builder(table.builder)
+        # A builder that takes a third argument derives its table from tables built before it (in tracker.yml
+        # order), so nothing is parsed twice and nothing reads a stale file from data/processed.
+        wants_built = len(inspect.signature(builder).parameters) >= 3
+        frame = builder(config, table, built) if wants_built else builder(config, table)
         if frame.empty:
             raise IngestError(f"table {table.id}: builder {table.builder} returned no rows")
         from ..schemas import SCHEMAS, validate
