@@ -47,10 +47,13 @@ serve: ## Serve _build/html on http://127.0.0.1:$(PORT)/ (this machine only)
 	@test -f _build/html/index.html || { echo "no site built yet: run make book"; exit 1; }
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+benchmark: book ## Time a full build and a no-op rebuild against plain serial papermill
+	$(PY) scripts/benchmark_build.py
+
 lock: ## Re-resolve requirements.in and pin every package in requirements.txt
 	scripts/lock-requirements.sh
 
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
 	rm -rf _build book/*.ipynb book/chapters/*.ipynb _static/vendor .pytest_cache
 
-.PHONY: help venv book data update parse toc browser test serve lock clean
+.PHONY: help venv book data update parse toc browser test serve benchmark lock clean

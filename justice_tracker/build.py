@@ -78,7 +78,8 @@ def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> st
     h = hashlib.sha256()
     h.update(sha256_file(REPO_ROOT / run.template).encode())
     h.update(json.dumps(run.parameters, sort_keys=True, default=str).encode())
-    for tid in sorted(run.reads):
+    reads = [t.id for t in config.tables] if "*" in run.reads else run.reads
+    for tid in sorted(reads):
         h.update(tid.encode())
         h.update(sha256_file(config.processed_path(tid)).encode())
     h.update(fingerprint.encode())
@@ -95,14 +96,21 @@ def jobs() -> int:
     return max(1, int(os.environ.get("JCT_JOBS", os.cpu_count() or 1)))
 
 
-def run_notebooks(config: TrackerConfig, log=print, force: bool = False, workers: int | None = None) -> dict:
-    """Execute what changed; returns {"executed": [...], "skipped": [...], "seconds": float}."""
+def plan_notebooks(config: TrackerConfig, force: bool = False):
+    """(pages to execute, pages unchanged, their keys, the cache): what a build would run, without running it."""
     entries = config.all_notebook_pages()
     cache = json.loads(CACHE_FILE.read_text()) if CACHE_FILE.exists() and not force else {}
     fingerprint = code_fingerprint()
     keys = {e.file: notebook_key(config, e, fingerprint) for e in entries}
     todo = [e for e in entries if force or cache.get(e.file) != keys[e.file] or not output_path(e).exists()]
     skipped = [e.file for e in entries if e not in todo]
+    return todo, skipped, keys, cache
+
+
+def run_notebooks(config: TrackerConfig, log=print, force: bool = False, workers: int | None = None) -> dict:
+    """Execute what changed; returns {"executed": [...], "skipped": [...], "seconds": float}."""
+    entries = config.all_notebook_pages()
+    todo, skipped, keys, cache = plan_notebooks(config, force)
     _remove_stale_outputs({output_path(e) for e in entries})
     start = time.perf_counter()
     failures = []

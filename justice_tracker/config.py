@@ -68,7 +68,8 @@ class Table(_Strict):
 class NotebookRun(_Strict):
     template: str = Field(description="template notebook under notebooks/")
     parameters: dict[str, Any] = Field(default_factory=dict)
-    reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads")
+    reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads; "
+                                                               "'*' for every table")
 
 
 class PageSet(_Strict):
@@ -132,7 +133,7 @@ class TrackerConfig(_Strict):
             runs = [r for r in (entry.notebook, entry.pages) if r is not None]
             for run in runs:
                 for tid in run.reads:
-                    if tid not in table_ids:
+                    if tid != "*" and tid not in table_ids:
                         raise ValueError(f"page {entry.file!r} reads unknown table {tid!r}")
             if entry.pages and entry.pages.table not in table_ids:
                 raise ValueError(f"pages under {entry.file!r} come from unknown table {entry.pages.table!r}")

@@ -84,3 +84,40 @@ def _value_in_quote(fact: Fact) -> bool:
     v = fact.value
     candidates = {f"{v:g}", f"{v / 1e6:g}", f"{v / 1e9:g}", f"{int(v)}" if v == int(v) else f"{v}"}
     return any(re.search(rf"(?<![\d.]){re.escape(c)}(?![\d])", text) for c in candidates)
+
+
+MEASURES_FILE = REPO_ROOT / "data" / "curated" / "emergency_measures.csv"
+
+
+class EmergencyMeasure(BaseModel):
+    """A dated emergency measure on prison capacity, with the primary source that dates it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_precision: Literal["day", "month"]
+    measure: str = Field(pattern=r"^[a-z0-9-]+$")
+    label: str = Field(min_length=5)
+    detail: str = Field(min_length=10)
+    publisher: str = Field(min_length=2)
+    title: str = Field(min_length=5)
+    published: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    url: str = Field(pattern=r"^https://")
+    reference: str = Field(min_length=3)
+    quote: str = ""
+    verification: str = Field(min_length=10)
+
+
+def load_emergency_measures(path: Path = MEASURES_FILE) -> list[EmergencyMeasure]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for line, row in enumerate(rows, start=2):
+        if None in row:
+            raise FactsError(f"{path.name} line {line}: more cells than columns (an unquoted comma?)")
+        try:
+            out.append(EmergencyMeasure.model_validate(row))
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise FactsError(f"{path.name} line {line}: {first['loc'][0]}: {first['msg']}") from None
+    return sorted(out, key=lambda m: m.date)

@@ -35,9 +35,18 @@ def fill_markdown(nb: nbformat.NotebookNode, parameters: dict, template: str) ->
             if name not in parameters:
                 raise NotebookError(f"{template} cell {index}: markdown placeholder {{{{ {name} }}}} has no "
                                     f"parameter; known: {sorted(parameters)}")
-            return str(parameters[name])
+            return markdown_text(str(parameters[name]))
 
         cell.source = PLACEHOLDER.sub(sub, cell.source)
+
+
+def markdown_text(value: str) -> str:
+    """A parameter as literal text in markdown: HTML escaped (MyST passes raw HTML through) and markdown
+    punctuation backslash-escaped, so a name like '<script>' or 'A*B' shows as typed."""
+    import html
+
+    escaped = html.escape(value, quote=False)
+    return re.sub(r"([\\`*_{}\[\]#|])", r"\\\1", escaped)
 
 
 def finish(nb: nbformat.NotebookNode) -> None:

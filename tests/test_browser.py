@@ -14,7 +14,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 from justice_tracker.config import load_config
 
-PAGES = ["index.html"] + [f"{c.file}.html" for c in load_config().chapters()]
+PAGES = ["index.html"] + [f"{c.file}.html" for c in load_config().chapters()] + [
+    "book/prisons/altcourse.html", "book/prisons/dartmoor.html", "book/prisons/kennet.html"]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

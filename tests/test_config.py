@@ -24,7 +24,8 @@ def test_the_config_loads_and_every_notebook_template_exists(config):
     for page in pages:
         assert (REPO_ROOT / page.notebook.template).is_file(), page.notebook.template
         for tid in page.notebook.reads:
-            config.table(tid)
+            if tid != "*":
+                config.table(tid)
 
 
 def test_committed_toc_matches_tracker_yml(config):

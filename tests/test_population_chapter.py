@@ -80,3 +80,54 @@ def test_chart_block_has_view_static_svg_alt_table_and_source(data, config):
     assert "Ministry of Justice" in block and "Walk Forward Research" in block
     assert '"description":"Line chart' in block
     assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]
+
+
+def test_projection_scores_compare_each_passed_central_projection_with_the_nearest_bulletin(data, config):
+    from justice_tracker.chapters.common import load_table
+
+    weekly = data[0]
+    projections = load_table(config, "projections")
+    scores = chapter.projection_scores(weekly, projections)
+    assert len(scores) > 50
+    assert (scores["error"] == scores["projected"] - scores["outturn"]).all()
+    assert ((scores["outturn_date"] - scores["target_date"]).abs() <= pd.Timedelta(days=7)).all()
+    assert (scores["target_date"] <= weekly["date"].max()).all()
+    row = scores.iloc[0]
+    assert weekly.loc[weekly["date"] == row["outturn_date"], "population"].iloc[0] == row["outturn"]
+    html = chapter.scorecard(scores).html
+    assert f"{(scores['error'] > 0).mean() * 100:.0f}% of all scored projections were above" in html
+
+
+def test_countdown_extrapolates_the_headroom_trend(config):
+    dates = pd.date_range("2026-01-05", periods=30, freq="7D")
+    w = _synthetic(dates, [88000 + 100 * i for i in range(30)], [90000] * 30)  # headroom falls 100 a week
+    text = chapter.countdown(w).html
+    last = w.iloc[-1]
+    weeks_left = last["headroom"] / 100
+    zero = last["date"] + pd.Timedelta(days=weeks_left * 7)
+    assert "fell by about 100 places a week" in text
+    assert f"{zero.day} {zero.strftime('%B %Y')}" in text
+    rising = _synthetic(dates, [88000 - 50 * i for i in range(30)], [90000] * 30)
+    assert "would not reach zero" in chapter.countdown(rising).html
+
+
+def test_emergency_measures_are_dated_cited_and_drawn(data, config):
+    measures = chapter.emergency_measures()
+    assert {"sds40", "operation-safeguard", "hdc"} <= set(measures["measure"])
+    assert measures["url"].str.startswith("https://").all() and (measures["verification"].str.len() > 10).all()
+    block = chapter.recent_chart(data[0], measures, config).html
+    shown = measures[pd.to_datetime(measures["date"]) >= pd.Timestamp("2022-07-01")]
+    assert f"with {len(shown)} emergency measures marked" in block
+    note = chapter.measures_note(measures).html
+    for _, m in measures.iterrows():
+        assert m["url"] in note
+
+
+def test_crowding_chart_leaves_the_2016_2018_gap_and_uses_in_use_cna(config):
+    from justice_tracker.chapters.common import load_table
+
+    legacy, monthly = load_table(config, "monthly_totals_legacy"), load_table(config, "monthly_estate_totals")
+    block = chapter.crowding_chart(legacy, monthly, config).html
+    assert "with a gap between 27 May 2016 and 23 March 2018" in block
+    latest = monthly.iloc[-1]
+    assert f"{latest['sum_population'] / latest['sum_in_use_cna'] * 100:.1f}%" in block

@@ -17,7 +17,7 @@ from ..parsers.registry import PARSER_MODULES
 from ..paths import REPO_ROOT
 from .common import HtmlBlock, load_table
 
-DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "current_publish_date")
+DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "quarter_start", "year", "current_publish_date")
 
 
 def config() -> TrackerConfig:
@@ -58,6 +58,8 @@ def _latest_data(config: TrackerConfig, source: Source) -> str:
         if source.id not in table.sources or not config.processed_path(table.id).exists():
             continue
         frame = load_table(config, table.id)
+        if "source_id" in frame.columns:
+            frame = frame[frame["source_id"] == source.id]
         for col in DATE_COLUMNS:
             if col in frame.columns:
                 values = frame[col].dropna().astype(str)

@@ -34,7 +34,8 @@ def attribution_html(config: TrackerConfig, source_ids: list[str], short: bool =
     """Credit the original publisher first, then any third party whose parse we use, with its licence."""
     if short:
         originals = sorted({config.source(s).original_publisher for s in source_ids})
-        thirds = [config.source(s) for s in source_ids if config.source(s).third_party]
+        thirds = list({(s.publisher, s.licence): s for s in (config.source(i) for i in source_ids)
+                       if s.third_party}.values())
         text = "Source: " + "; ".join(html.escape(o) for o in originals)
         if thirds:
             text += ", as parsed by " + ", ".join(

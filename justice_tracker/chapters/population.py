@@ -215,3 +215,201 @@ def sources(config: TrackerConfig, source_ids: list[str]) -> HtmlBlock:
 
 def config() -> TrackerConfig:
     return load_config()
+
+
+# Emergency measures, projections, capacity countdown and the monthly (per-prison) series.
+
+def emergency_measures() -> pd.DataFrame:
+    from ..facts import load_emergency_measures
+
+    return pd.DataFrame([m.model_dump() for m in load_emergency_measures()])
+
+
+def _measure_rules(measures: pd.DataFrame) -> alt.Chart:
+    m = measures[["date", "label"]].copy()
+    return alt.Chart(m).mark_rule(color="#8a1c1c", strokeWidth=1.5).encode(
+        x="date:T", tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
+                             alt.Tooltip("label:N", title="Emergency measure")])
+
+
+def recent_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerConfig,
+                 since: str = "2022-07-01") -> ChartBlock:
+    """Population and capacity since mid-2022 with each emergency measure drawn on its date."""
+    recent = weekly[weekly["date"] >= pd.Timestamp(since)]
+    long = _dated(recent).melt(id_vars=["date"], value_vars=["population", "uoc"], var_name="series",
+                               value_name="people")
+    long["series"] = long["series"].map({"population": "Population", "uoc": "Useable operational capacity"})
+    lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("people:Q", title="People / places", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["Population", "Useable operational capacity"],
+                                        range=[COLOURS["population"], COLOURS["capacity"]])),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=["Population", "Useable operational capacity"],
+                                                  range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N"),
+                 alt.Tooltip("people:Q", title="Value", format=",")])
+    shown = measures[pd.to_datetime(measures["date"]) >= pd.Timestamp(since)]
+    chart = (_measure_rules(shown) + lines).properties(width="container", height=300)
+    low = recent.loc[recent["headroom"].idxmin()]
+    alt_text = (f"Line chart of the weekly prison population and useable operational capacity, "
+                f"{fmt_date(recent.iloc[0]['date'])} to {fmt_date(recent.iloc[-1]['date'])}, with {len(shown)} "
+                f"emergency measures marked by red vertical lines: "
+                + "; ".join(f"{fmt_date(r['date'])} {r['label']}" for _, r in shown.iterrows())
+                + f". Headroom was lowest on {fmt_date(low['date'])} at {fmt_int(low['headroom'])} places.")
+    return render_chart(chart, chart_id="population-emergency-measures",
+                        title="Population, capacity and the emergency measures, weekly since July 2022",
+                        alt_text=alt_text, table=_table(recent), table_formats=TABLE_FORMATS,
+                        source_html=attribution_html(config, ["wfr-weekly"], short=True))
+
+
+def measures_note(measures: pd.DataFrame) -> HtmlBlock:
+    items = []
+    for _, m in measures.iterrows():
+        items.append(
+            f"<li><strong>{fmt_date(m['date'])}: {html.escape(m['label'])}.</strong> {html.escape(m['detail'])} "
+            f'Source: {html.escape(m["publisher"])}, <a href="{html.escape(m["url"], quote=True)}">'
+            f"{html.escape(m['title'])}</a> ({html.escape(m['reference'])})"
+            + (f": “{html.escape(m['quote'])}” " if m["quote"] else ". ") +
+            f'<span class="jct-ref">({html.escape(m["verification"])})</span></li>')
+    return HtmlBlock(f'<ol class="jct-measures">{"".join(items)}</ol>')
+
+
+def _outturn_near(weekly: pd.DataFrame, date: pd.Timestamp, days: int = 7):
+    gaps = (weekly["date"] - date).abs()
+    i = gaps.idxmin()
+    return weekly.loc[i] if gaps.loc[i] <= pd.Timedelta(days=days) else None
+
+
+def projection_scores(weekly: pd.DataFrame, projections: pd.DataFrame) -> pd.DataFrame:
+    """Every central projection whose date has passed, against the weekly population nearest that date."""
+    central = projections[(projections["scenario"] == "central")].copy()
+    central["ref_date"] = pd.to_datetime(central["ref_date"])
+    rows = []
+    for _, p in central.iterrows():
+        if p["ref_date"] > weekly["date"].max():
+            continue
+        actual = _outturn_near(weekly, p["ref_date"])
+        if actual is None:
+            continue
+        error = int(p["total"] - actual["population"])
+        rows.append({"edition": p["edition"], "target_date": p["ref_date"], "years_ahead":
+                     round((p["ref_date"] - pd.Timestamp(p["base_date"])).days / 365.25, 1),
+                     "projected": int(p["total"]), "outturn": int(actual["population"]),
+                     "outturn_date": actual["date"], "error": error,
+                     "pct_error": round(error / actual["population"] * 100, 1),
+                     "projection_ref": f"{p['source_file']} {p['row_ref']}",
+                     "outturn_ref": f"{actual['source_file']} {actual['row_ref']}"})
+    return pd.DataFrame(rows)
+
+
+def scorecard(scores: pd.DataFrame) -> HtmlBlock:
+    g = scores.groupby("edition", sort=True)
+    table = pd.DataFrame({
+        "Edition": list(g.groups),
+        "Dates scored": g.size().values,
+        "Mean error (people)": g["error"].mean().round().astype(int).values,
+        "Mean error (%)": g["pct_error"].mean().round(1).values,
+        "Largest miss (people)": g["error"].apply(lambda e: int(e.loc[e.abs().idxmax()])).values,
+        "Too high": g["error"].apply(lambda e: f"{int((e > 0).sum())} of {len(e)}").values,
+    })
+    too_high = int((table["Mean error (people)"] > 0).sum())
+    share = (scores["error"] > 0).mean() * 100
+    text = (f"{len(scores):,} projected dates from {table.shape[0]} editions have passed and can be scored against "
+            f"the weekly bulletin nearest each date. On average {too_high} of {table.shape[0]} editions projected "
+            f"too high, and {share:.0f}% of all scored projections were above the outturn. The mean error across "
+            f"all of them is {scores['error'].mean():+,.0f} people ({scores['pct_error'].mean():+.1f}%).")
+    from ..charts import data_table_html
+
+    return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p>'
+                     + data_table_html(table, "Projection scorecard: central projections against outturn, by edition",
+                                       {"Mean error (people)": "{:+,}", "Largest miss (people)": "{:+,}",
+                                        "Mean error (%)": "{:+.1f}"}))
+
+
+def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    central = projections[projections["scenario"] == "central"][["edition", "edition_year", "ref_date", "total"]]
+    outturn = _dated(weekly[["date", "population"]]).rename(columns={"date": "ref_date", "population": "total"})
+    outturn["edition"] = "Outturn (weekly bulletin)"
+    lines = alt.Chart(central).mark_line(point=True, strokeWidth=1.2).encode(
+        x=alt.X("ref_date:T", title=None), y=alt.Y("total:Q", title="Prison population", scale=alt.Scale(zero=False)),
+        color=alt.Color("edition_year:O", title="Edition", scale=alt.Scale(scheme="viridis"),
+                        legend=alt.Legend(orient="right", columns=1)),
+        detail="edition:N",
+        tooltip=[alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
+                 alt.Tooltip("total:Q", title="Projected", format=",")])
+    actual = alt.Chart(outturn).mark_line(color="#000000", strokeWidth=2).encode(x="ref_date:T", y="total:Q")
+    chart = (lines + actual).properties(width="container", height=340)
+    scores = projection_scores(weekly, projections)
+    worst = scores.loc[scores["error"].abs().idxmax()]
+    alt_text = (f"Line chart of {central['edition'].nunique()} editions of the MoJ central prison population "
+                f"projection against the weekly outturn (black line). The largest miss was the {worst['edition']} "
+                f"edition's projection for {fmt_date(worst['target_date'])}: {fmt_int(worst['projected'])} against "
+                f"an outturn of {fmt_int(worst['outturn'])} ({worst['error']:+,}).")
+    table = central.copy()
+    table.columns = ["Edition", "Edition year", "Date", "Central projection"]
+    return render_chart(chart, chart_id="projections-vs-outturn",
+                        title="Every MoJ central projection of the prison population against what happened",
+                        alt_text=alt_text, table=table, table_formats={"Central projection": "{:,}"},
+                        source_html=attribution_html(config, ["wfr-projections", "wfr-weekly"], short=True))
+
+
+def countdown(weekly: pd.DataFrame) -> HtmlBlock:
+    """When would headroom reach zero if the trend of the last 12 or 26 weeks went on? A naive extrapolation."""
+    last = weekly.iloc[-1]
+    items = []
+    for weeks in (12, 26):
+        window = weekly[weekly["date"] > last["date"] - pd.Timedelta(weeks=weeks)]
+        days = (window["date"] - window["date"].iloc[0]).dt.days.astype(float)
+        x, y = days - days.mean(), window["headroom"] - window["headroom"].mean()
+        slope = float((x * y).sum() / (x * x).sum()) * 7  # places per week
+        if slope >= 0:
+            when = (f"headroom rose by about {slope:,.0f} places a week, so at that trend it would not reach zero")
+        else:
+            zero = last["date"] + pd.Timedelta(days=float(last["headroom"] / -slope * 7))
+            when = (f"headroom fell by about {-slope:,.0f} places a week; at that trend it would reach zero around "
+                    f"{fmt_date(zero)}")
+        items.append(f"<li>Over the last {weeks} weeks ({len(window)} bulletins, from "
+                     f"{fmt_date(window['date'].iloc[0])}): {html.escape(when)}.</li>")
+    return HtmlBlock(
+        f'<p>Latest headroom: {fmt_int(last["headroom"])} places on {fmt_date(last["date"])}.</p>'
+        f'<ul class="jct-countdown">{"".join(items)}</ul>'
+        '<p class="jct-caveat">This is a straight-line extrapolation, not a forecast: the population has a strong '
+        "seasonal cycle, capacity moves with maintenance and new places, and the operating margin can be changed, so "
+        "short trends are a warning light, not a date to plan by.</p>")
+
+
+def crowding_chart(legacy: pd.DataFrame, monthly: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    """Estate population against In Use CNA (uncrowded capacity), monthly, 2011-2016 and 2018-2026."""
+    a = pd.DataFrame({"date": legacy["report_date"], "population": legacy["published_population"],
+                      "in_use_cna": legacy["published_in_use_cna"], "series": "2011-2016 (our parse of MoJ bulletins)",
+                      "row": legacy["source_file"] + " " + legacy["row_ref"]})
+    b = pd.DataFrame({"date": monthly["report_date"], "population": monthly["sum_population"],
+                      "in_use_cna": monthly["sum_in_use_cna"], "series": "2018-2026 (Walk Forward Research parse)",
+                      "row": monthly["source_file"] + " " + monthly["row_ref"]})
+    both = pd.concat([a, b], ignore_index=True)
+    both["date"] = pd.to_datetime(both["date"])
+    both["crowding_pct"] = (both["population"] / both["in_use_cna"] * 100).round(1)
+    data = _dated(both[["date", "crowding_pct", "series"]])
+    line = alt.Chart(data).mark_line(point=True, color=COLOURS["capacity"]).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("crowding_pct:Q", title="Population as % of In Use CNA",
+                                                 scale=alt.Scale(zero=False)),
+        detail="series:N",
+        tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), alt.Tooltip("crowding_pct:Q", title="% of In Use CNA"),
+                 alt.Tooltip("series:N", title="Source")])
+    hundred = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#000000").encode(y="y:Q")
+    chart = (hundred + line).properties(width="container", height=260)
+    latest = both.iloc[-1]
+    alt_text = (f"Line chart of the prison population as a percentage of In Use Certified Normal Accommodation, "
+                f"monthly, {fmt_date(both['date'].min())} to {fmt_date(both['date'].max())}, with a gap between "
+                f"{fmt_date(a['date'].max())} and {fmt_date(b['date'].min())} where no monthly bulletin is in the "
+                f"tracker. Latest: {latest['crowding_pct']:.1f}% on {fmt_date(latest['date'])}; above 100% means "
+                f"more prisoners than uncrowded places.")
+    table = both[["date", "population", "in_use_cna", "crowding_pct", "series", "row"]].copy()
+    table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+    table.columns = ["Report date", "Population", "In Use CNA", "% of In Use CNA", "Source", "Source row"]
+    return render_chart(chart, chart_id="crowding-estate",
+                        title="Crowding: the population as a share of uncrowded capacity (In Use CNA), monthly",
+                        alt_text=alt_text, table=table.iloc[::-1], table_formats={"Population": "{:,}",
+                                                                                  "In Use CNA": "{:,}"},
+                        source_html=attribution_html(config, ["moj-monthly-legacy", "wfr-monthly"], short=True))
