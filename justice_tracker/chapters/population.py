@@ -117,22 +117,25 @@ def _break_rules(breaks: pd.DataFrame, lo: pd.Timestamp) -> alt.Chart:
     )
 
 
-def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
-    long = _dated(weekly).melt(id_vars=["date"], value_vars=["population", "uoc"], var_name="series",
-                               value_name="people")
-    long["series"] = long["series"].map({"population": "Population", "uoc": "Useable operational capacity"})
-    lines = alt.Chart(long).mark_line(strokeWidth=1.6).encode(
+def _population_lines(weekly: pd.DataFrame, stroke: float) -> alt.Chart:
+    """Population (solid) and useable operational capacity (dashed): told apart by line style, not colour alone."""
+    names = {"population": "Population", "uoc": "Useable operational capacity"}
+    long = _dated(weekly).melt(id_vars=["date"], value_vars=list(names), var_name="series", value_name="people")
+    long["series"] = long["series"].map(names)
+    domain = list(names.values())
+    return alt.Chart(long).mark_line(strokeWidth=stroke).encode(
         x=alt.X("date:T", title=None),
         y=alt.Y("people:Q", title="People / places", scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=["Population", "Useable operational capacity"],
-                                        range=[COLOURS["population"], COLOURS["capacity"]])),
-        strokeDash=alt.StrokeDash("series:N", legend=None,
-                                  scale=alt.Scale(domain=["Population", "Useable operational capacity"],
-                                                  range=[[1, 0], [6, 3]])),
+                        scale=alt.Scale(domain=domain, range=[COLOURS["population"], COLOURS["capacity"]])),
+        strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 3]])),
         tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("people:Q", title="Value", format=",")],
     )
+
+
+def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    lines = _population_lines(weekly, stroke=1.6)
     chart = (_break_rules(breaks, weekly["date"].min()) + lines).properties(width="container", height=320)
     return render_chart(
         chart, chart_id="population-vs-capacity",
@@ -236,19 +239,7 @@ def recent_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerCo
                  since: str = "2022-07-01") -> ChartBlock:
     """Population and capacity since mid-2022 with each emergency measure drawn on its date."""
     recent = weekly[weekly["date"] >= pd.Timestamp(since)]
-    long = _dated(recent).melt(id_vars=["date"], value_vars=["population", "uoc"], var_name="series",
-                               value_name="people")
-    long["series"] = long["series"].map({"population": "Population", "uoc": "Useable operational capacity"})
-    lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
-        x=alt.X("date:T", title=None), y=alt.Y("people:Q", title="People / places", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=["Population", "Useable operational capacity"],
-                                        range=[COLOURS["population"], COLOURS["capacity"]])),
-        strokeDash=alt.StrokeDash("series:N", legend=None,
-                                  scale=alt.Scale(domain=["Population", "Useable operational capacity"],
-                                                  range=[[1, 0], [6, 3]])),
-        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N"),
-                 alt.Tooltip("people:Q", title="Value", format=",")])
+    lines = _population_lines(recent, stroke=1.8)
     shown = measures[pd.to_datetime(measures["date"]) >= pd.Timestamp(since)]
     chart = (_measure_rules(shown) + lines).properties(width="container", height=300)
     low = recent.loc[recent["headroom"].idxmin()]
