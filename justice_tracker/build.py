@@ -86,6 +86,18 @@ def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> st
     return h.hexdigest()
 
 
+KERNEL_LOG = BUILD_DIR / "notebook-kernels.log"
+
+
+def _quiet_kernels() -> None:
+    """Worker start-up: kernels inherit stderr and print start-up warnings; keep them in a log, not the console.
+    A notebook's own errors still reach the build through papermill."""
+    KERNEL_LOG.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(KERNEL_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _execute(entry: TocEntry) -> tuple[str, float]:
     start = time.perf_counter()
     execute(entry)
@@ -118,7 +130,7 @@ def run_notebooks(config: TrackerConfig, log=print, force: bool = False, workers
     if todo:
         log(f"  executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); "
             f"{len(skipped)} unchanged")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_quiet_kernels) as pool:
             futures = {pool.submit(_execute, e): e for e in todo}
             for future in as_completed(futures):
                 entry = futures[future]

@@ -65,6 +65,48 @@ def test_page_loads_with_no_console_errors_and_no_outside_requests(browser, serv
     assert seen["errors"] == []
 
 
+CHART_PAGES = [f"{c.file}.html" for c in load_config().chapters() if c.notebook is not None
+               and c.file.startswith("book/chapters/")] + ["book/prisons/altcourse.html"]
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_every_chart_on_each_chapter_draws(browser, server, path):
+    context, page, seen = _visit(browser, f"{server}/{path}")
+    n = page.locator("figure.jct-chart").count()
+    assert n >= 1, f"{path} has no chart"
+    page.wait_for_function(f"document.querySelectorAll('.jct-chart-view[data-drawn=true]').length === {n}",
+                           timeout=20000)
+    for i in range(n):
+        view = page.locator("figure.jct-chart").nth(i).locator(".jct-chart-view")
+        assert view.locator("svg.marks path, svg.marks line, svg.marks rect, svg.marks circle").count() > 0
+    context.close()
+    assert seen["errors"] == []
+    assert {urlparse(u).netloc for u in seen["requests"] if not u.startswith("data:")} == {urlparse(server).netloc}
+
+
+def test_every_prison_page_draws_and_stays_on_this_site(browser, server, config):
+    from justice_tracker.config import load_config as _load
+
+    cfg = _load()
+    index = next(c for c in cfg.chapters() if c.pages is not None)
+    pages = cfg.generated_pages(index)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems, hosts = [], set()
+    page.on("request", lambda r: hosts.add(urlparse(r.url).netloc) if not r.url.startswith("data:") else None)
+    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    for p in pages:
+        page.goto(f"{server}/{p.file}.html", wait_until="load")
+        n = page.locator("figure.jct-chart").count()
+        page.wait_for_function(f"document.querySelectorAll('.jct-chart-view[data-drawn=true]').length === {n}",
+                               timeout=20000)
+        assert page.locator("h1").first.inner_text().startswith(p.title[:20].rstrip()), p.file
+    context.close()
+    assert problems == []
+    assert hosts == {urlparse(server).netloc}
+
+
 def test_every_chart_draws_with_marks(browser, server):
     context, page, seen = _visit(browser, f"{server}/book/chapters/population-capacity.html")
     figures = page.locator("figure.jct-chart")
