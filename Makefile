@@ -54,6 +54,6 @@ lock: ## Re-resolve requirements.in and pin every package in requirements.txt
 	scripts/lock-requirements.sh
 
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
-	rm -rf _build book/*.ipynb book/chapters/*.ipynb _static/vendor .pytest_cache
+	rm -rf _build book/*.ipynb book/chapters/*.ipynb book/prisons/*.ipynb _static/vendor _extra/charts .pytest_cache
 
 .PHONY: help venv book data update parse toc browser test serve benchmark lock clean

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from .paths import VENDOR_DIR
+from .paths import REPO_ROOT, VENDOR_DIR
 
 VEGA_BUNDLE = VENDOR_DIR / "vega-bundle.js"
 
@@ -94,6 +95,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     ]
     if source_html:
         parts.append(f'<p class="jct-chart-source">{source_html}</p>')
+    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html))
     parts.append("</figure>")
     # The static SVG stays in place until vega-embed has drawn, so a failed draw still leaves a chart.
     parts.append(
@@ -106,6 +108,86 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
         ".catch(function(e){console.error('chart " + chart_id + ": '+e);});})();</script>"
     )
     return ChartBlock("\n".join(parts))
+
+
+CHARTS_DIR = REPO_ROOT / "_extra" / "charts"  # html_extra_path: copied to <site>/charts/<chart-id>/
+PUBLISHER = "Justice Crisis Tracker"
+
+
+def page_path() -> str:
+    """The page being executed (set by the notebook runner), e.g. book/chapters/population-capacity."""
+    return os.environ.get("JCT_PAGE", "")
+
+
+def edition() -> str:
+    return os.environ.get("JCT_EDITION", "working draft")
+
+
+def plain_text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+def chart_citation(chart_id: str, title: str, source_html: str) -> dict:
+    """APA, Harvard and BibTeX text and a CSL-JSON item. The original publishers of the data come first in the
+    data credit, so a briefing that cites the chart also credits them."""
+    ed = edition()
+    year = ed[:4] if ed[:4].isdigit() else "n.d."
+    page = page_path()
+    from .config import load_config
+
+    base = load_config().site.base_url.rstrip("/")
+    url = f"{base}/{page}.html#chart-{chart_id}" if base else f"{page}.html#chart-{chart_id}"
+    data = plain_text(source_html).removeprefix("Source: ") or "Ministry of Justice"
+    apa = (f"{PUBLISHER}. ({year}). {title} [Chart]. Edition: {ed}. {url}. Data: {data} "
+           f"Accessed [date].")
+    harvard = (f"{PUBLISHER} ({year}) {title} [chart], edition {ed}. Available at: {url} "
+               f"(Accessed: [date]). Data: {data}")
+    key = re.sub(r"[^a-z0-9]+", "-", f"jct-{chart_id}-{ed}".lower()).strip("-")
+
+    def bib(value: str) -> str:
+        value = value.replace("\\", "/").replace("{", "(").replace("}", ")")
+        return re.sub(r"([&%#_$])", r"\\\1", value)
+
+    bibtex = (f"@misc{{{key},\n  author = {{{{{PUBLISHER}}}}},\n  title = {{{bib(title)}}},\n"
+              f"  year = {{{year}}},\n  howpublished = {{\\url{{{url}}}}},\n"
+              f"  note = {{Chart, edition {bib(ed)}. Data: {bib(data)} Accessed [date]}}\n}}")
+    csl = {"id": key, "type": "figure", "title": title, "author": [{"literal": PUBLISHER}],
+           "issued": {"date-parts": [[int(year)]]} if year.isdigit() else {"literal": "n.d."},
+           "version": ed, "URL": url, "note": f"Data: {data}", "medium": "Chart"}
+    return {"apa": apa, "harvard": harvard, "bibtex": bibtex, "csl": csl, "url": url}
+
+
+def write_chart_files(chart_id: str, spec: dict, svg: str, table: pd.DataFrame, citation: dict) -> dict[str, str]:
+    """PNG, SVG, the CSV of exactly the data drawn, the Vega-Lite spec and a CSL-JSON citation."""
+    from .files import atomic_write_bytes, atomic_write_text
+
+    folder = CHARTS_DIR / chart_id
+    names = {k: f"{chart_id}.{k}" for k in ("png", "svg", "csv")}
+    names["vl"] = f"{chart_id}.vl.json"
+    names["csl"] = f"{chart_id}.csl.json"
+    atomic_write_bytes(folder / names["png"], vlc.vegalite_to_png(spec, scale=2))
+    atomic_write_text(folder / names["svg"], svg)
+    atomic_write_text(folder / names["csv"], table.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(folder / names["vl"], json.dumps(spec, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(folder / names["csl"], json.dumps([citation["csl"]], indent=1, sort_keys=True) + "\n")
+    return names
+
+
+def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, table: pd.DataFrame,
+                           source_html: str) -> str:
+    citation = chart_citation(chart_id, title, source_html)
+    names = write_chart_files(chart_id, spec, svg, table, citation)
+    prefix = "../" * page_path().count("/") + f"charts/{chart_id}/"
+    labels = [("png", "PNG image"), ("svg", "SVG image"), ("csv", "CSV of the data drawn"),
+              ("vl", "Vega-Lite JSON"), ("csl", "CSL-JSON citation")]
+    links = " · ".join(f'<a href="{prefix}{names[k]}" download>{label}</a>' for k, label in labels)
+    return (f'<p class="jct-chart-downloads">Download: {links} · <a href="#chart-{chart_id}">Link to this chart</a>'
+            f"</p>"
+            f'<details class="jct-cite"><summary>Cite this chart</summary>'
+            f"<p><strong>APA:</strong> {html.escape(citation['apa'])}</p>"
+            f"<p><strong>Harvard:</strong> {html.escape(citation['harvard'])}</p>"
+            f'<p><strong>BibTeX:</strong></p><pre class="jct-bibtex">{html.escape(citation["bibtex"])}</pre>'
+            f"<p>Please also credit the publishers of the data named above.</p></details>")
 
 
 def fmt_int(n) -> str:

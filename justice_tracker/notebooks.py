@@ -90,6 +90,11 @@ def execute(entry: TocEntry, kernel_name: str = "python3") -> Path:
     fill_markdown(nb, parameters, run.template)
     out = output_path(entry)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Charts link their downloads relative to the page they are on; the kernel learns the page here.
+    page_cell = nbformat.v4.new_code_cell(f"import os\nos.environ['JCT_PAGE'] = {entry.file!r}",
+                                          metadata={"tags": ["remove-cell"]})
+    page_cell.id = "jct-page"
+    nb.cells.insert(0, page_cell)
     with tempfile.TemporaryDirectory(prefix="jct-nb-") as tmp:
         src = Path(tmp) / "input.ipynb"
         dst = Path(tmp) / "output.ipynb"

@@ -50,7 +50,8 @@ def test_headings_come_from_markdown_and_parameters_never_show(site):
     for heading in ("Population against capacity", "Headroom", "Breaks in the series", "Sources"):
         assert re.search(rf"<h2>{heading}<a", html), heading
         assert f'href="#{heading.lower().replace(" ", "-")}"' in html, f"{heading} missing from the page TOC"
-    assert "weekly_table" not in html and "injected" not in html and "{{" not in html
+    assert "weekly_table" not in html and "injected" not in html
+    assert not re.search(r"\{\{\s*[a-z_][a-z0-9_]*\s*\}\}", html), "an unfilled markdown placeholder"
 
 
 def test_chapter_credits_moj_and_the_third_parties(site):
