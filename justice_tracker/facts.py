@@ -20,8 +20,38 @@ Topic = Literal["population", "staffing", "estate", "recalls", "probation", "ear
 Kind = Literal["count", "estimate", "target", "cost"]
 
 
-class Fact(BaseModel):
+class _Cited(BaseModel):
+    """Where a curated figure or date comes from: enough for a reader to find and check it."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    publisher: str = Field(min_length=2)
+    title: str = Field(min_length=5)
+    published: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    url: str = Field(pattern=r"^https://")
+    reference: str = Field(min_length=3)
+    quote: str = ""
+    verification: str = Field(min_length=10)
+
+
+def _validated_rows(path: Path, model: type[BaseModel], id_column: str) -> list[tuple[int, BaseModel]]:
+    """Each row of a curated CSV as `model`, or a FactsError naming the file, line and field."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for line, row in enumerate(rows, start=2):
+        if None in row:
+            raise FactsError(f"{path.name} line {line}: more cells than columns (an unquoted comma?)")
+        try:
+            out.append((line, model.model_validate(row)))
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise FactsError(f"{path.name} line {line} ({row.get(id_column)}): {first['loc'][0]}: "
+                             f"{first['msg']}") from None
+    return out
+
+
+class Fact(_Cited):
 
     fact_id: str = Field(pattern=r"^[a-z0-9-]+$")
     topic: Topic
@@ -31,13 +61,6 @@ class Fact(BaseModel):
     unit: str = Field(min_length=1)
     period: str = Field(min_length=1)
     kind: Kind
-    publisher: str = Field(min_length=2)
-    title: str = Field(min_length=5)
-    published: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
-    url: str = Field(pattern=r"^https://")
-    reference: str = Field(min_length=3)
-    quote: str = ""
-    verification: str = Field(min_length=10)
     found_via: str = Field(min_length=3)
 
     @field_validator("value_high", mode="before")
@@ -58,17 +81,8 @@ class FactsError(ValueError):
 
 
 def load_facts(path: Path = FACTS_FILE) -> list[Fact]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
     facts, seen = [], set()
-    for line, row in enumerate(rows, start=2):
-        if None in row:
-            raise FactsError(f"{path.name} line {line}: more cells than columns (an unquoted comma?)")
-        try:
-            fact = Fact.model_validate(row)
-        except ValidationError as e:
-            first = e.errors()[0]
-            raise FactsError(f"{path.name} line {line} ({row.get('fact_id')}): {first['loc'][0]}: {first['msg']}") from None
+    for line, fact in _validated_rows(path, Fact, "fact_id"):
         if fact.fact_id in seen:
             raise FactsError(f"{path.name} line {line}: duplicate fact_id {fact.fact_id}")
         if fact.quote and re.search(r"\d", fact.quote) and not _value_in_quote(fact):
@@ -89,35 +103,15 @@ def _value_in_quote(fact: Fact) -> bool:
 MEASURES_FILE = REPO_ROOT / "data" / "curated" / "emergency_measures.csv"
 
 
-class EmergencyMeasure(BaseModel):
+class EmergencyMeasure(_Cited):
     """A dated emergency measure on prison capacity, with the primary source that dates it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     date_precision: Literal["day", "month"]
     measure: str = Field(pattern=r"^[a-z0-9-]+$")
     label: str = Field(min_length=5)
     detail: str = Field(min_length=10)
-    publisher: str = Field(min_length=2)
-    title: str = Field(min_length=5)
-    published: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
-    url: str = Field(pattern=r"^https://")
-    reference: str = Field(min_length=3)
-    quote: str = ""
-    verification: str = Field(min_length=10)
 
 
 def load_emergency_measures(path: Path = MEASURES_FILE) -> list[EmergencyMeasure]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for line, row in enumerate(rows, start=2):
-        if None in row:
-            raise FactsError(f"{path.name} line {line}: more cells than columns (an unquoted comma?)")
-        try:
-            out.append(EmergencyMeasure.model_validate(row))
-        except ValidationError as e:
-            first = e.errors()[0]
-            raise FactsError(f"{path.name} line {line}: {first['loc'][0]}: {first['msg']}") from None
-    return sorted(out, key=lambda m: m.date)
+    return sorted((m for _, m in _validated_rows(path, EmergencyMeasure, "measure")), key=lambda m: m.date)
