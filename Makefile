@@ -43,9 +43,23 @@ browser: ## Install Debian's chromium for the browser tests, if it is missing
 test: book browser ## Build the site, then run the whole test suite
 	$(PY) -m pytest
 
-serve: ## Serve _build/html on http://127.0.0.1:$(PORT)/ (this machine only)
-	@test -f _build/html/index.html || { echo "no site built yet: run make book"; exit 1; }
-	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+SERVE_DIR ?= _build/html
+serve: ## Serve the working draft on http://127.0.0.1:$(PORT)/ (SERVE_DIR=_build/site for the editions)
+	@test -f $(SERVE_DIR)/index.html || { echo "nothing built in $(SERVE_DIR) yet: run make book (or make site)"; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SERVE_DIR)
+
+edition: $(STAMP) ## Freeze the data and build a new edition: make edition [ID=2026-12] [DATE=2026-12-02]
+	$(PY) -m justice_tracker edition $(if $(ID),--id $(ID),) $(if $(DATE),--date $(DATE),)
+
+site: $(STAMP) ## Build every edition missing from _build/site (checked against its manifest) and the site root
+	$(PY) -m justice_tracker site
+
+verify-edition: $(STAMP) ## Rebuild one edition from the repo and compare with its manifest: make verify-edition ID=
+	@test -n "$(ID)" || { echo "usage: make verify-edition ID=2026-12"; exit 2; }
+	$(PY) -m justice_tracker verify-edition "$(ID)"
+
+publish-check: $(STAMP) ## Check _build/site: links, anchors, alt text, editions.json, feed, manifests
+	$(PY) -m justice_tracker publish-check
 
 benchmark: book ## Time a full build and a no-op rebuild against plain serial papermill
 	$(PY) scripts/benchmark_build.py
@@ -56,4 +70,5 @@ lock: ## Re-resolve requirements.in and pin every package in requirements.txt
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
 	rm -rf _build book/*.ipynb book/chapters/*.ipynb book/prisons/*.ipynb _static/vendor _extra/charts .pytest_cache
 
-.PHONY: help venv book data update parse toc browser test serve benchmark lock clean
+.PHONY: help venv book data update parse toc browser test serve edition site verify-edition publish-check \
+	benchmark lock clean

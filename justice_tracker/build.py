@@ -32,10 +32,25 @@ CACHE_FILE = BUILD_DIR / "notebook-cache.json"
 JB_DIR = BUILD_DIR / "jupyter-book"
 # What a chapter may read besides its processed tables: hashed into every notebook's key.
 SHARED_INPUTS = ["justice_tracker", "data/curated", "data/reference"]
+EDITION_ENV = ("JCT_EDITION", "JCT_EDITION_DATE", "JCT_PREVIOUS_EDITION")
+EDITIONS_DIR = REPO_ROOT / "editions"
 
 
 class BuildError(RuntimeError):
     pass
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a build; the message says which step it stopped in (the CLI prints it, not a traceback)."""
+
+
+def check_templates(config: TrackerConfig) -> None:
+    """Every page's template exists. Checked before anything runs: a toc entry naming a missing notebook was an
+    OSError naming only the path, after the Vega bundle had been written."""
+    missing = [f"page {e.file}: template {e.notebook.template} not found" for e in config.all_notebook_pages()
+               if not (REPO_ROOT / e.notebook.template).is_file()]
+    if missing:
+        raise BuildError("tracker.yml toc names notebooks that do not exist:\n  " + "\n  ".join(dict.fromkeys(missing)))
 
 
 def toc_text(config: TrackerConfig) -> str:
@@ -83,6 +98,12 @@ def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> st
         h.update(tid.encode())
         h.update(sha256_file(config.processed_path(tid)).encode())
     h.update(fingerprint.encode())
+    # The edition being built is printed on every page and in every citation.
+    h.update(json.dumps({k: os.environ.get(k, "") for k in EDITION_ENV}, sort_keys=True).encode())
+    if run.editions:
+        for path in sorted(EDITIONS_DIR.glob("*/edition.json")):
+            h.update(path.parent.name.encode())
+            h.update(sha256_file(path).encode())
     return h.hexdigest()
 
 
@@ -178,7 +199,8 @@ def publish(built: Path) -> None:
     old = BUILD_DIR / "html.previous"
     for p in (incoming, old):
         shutil.rmtree(p, ignore_errors=True)
-    shutil.copytree(built, incoming, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    # The themes copy their Jinja macro files into _static; they are templates, not pages.
+    shutil.copytree(built, incoming, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees", "*webpack-macros.html"))
     if SITE_DIR.exists():
         os.replace(SITE_DIR, old)
     os.replace(incoming, SITE_DIR)
@@ -186,15 +208,27 @@ def publish(built: Path) -> None:
 
 
 def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
-    if write_toc(config):
-        log("  _toc.yml regenerated from tracker.yml")
-    if write_vega_bundle():
-        log("  wrote _static/vendor/vega-bundle.js")
-    run_notebooks(config, log, force=force)
-    if force:
-        shutil.rmtree(JB_DIR, ignore_errors=True)
-    start = time.perf_counter()
-    built = jupyter_book()
-    log(f"  jupyter-book build ({time.perf_counter() - start:.1f} s)")
-    publish(built)
+    check_templates(config)
+    step = "writing _toc.yml and the Vega bundle"
+    try:
+        if write_toc(config):
+            log("  _toc.yml regenerated from tracker.yml")
+        if write_vega_bundle():
+            log("  wrote _static/vendor/vega-bundle.js")
+        step = "executing the notebooks"
+        run_notebooks(config, log, force=force)
+        if force:
+            shutil.rmtree(JB_DIR, ignore_errors=True)
+        step = "running jupyter-book"
+        start = time.perf_counter()
+        built = jupyter_book()
+        log(f"  jupyter-book build ({time.perf_counter() - start:.1f} s)")
+        step = "publishing"
+        publish(built)
+    except BuildInterrupted:
+        raise
+    except KeyboardInterrupt:
+        # Ctrl-C is not a crash: one line naming the step, not a traceback. Nothing is published before the
+        # final swap, so the site in _build/html is the previous one.
+        raise BuildInterrupted(f"build interrupted while {step}; the site in {SITE_DIR} was not replaced") from None
     return SITE_DIR

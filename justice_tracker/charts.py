@@ -95,7 +95,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     ]
     if source_html:
         parts.append(f'<p class="jct-chart-source">{source_html}</p>')
-    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html))
+    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html, alt_text))
     parts.append("</figure>")
     # The static SVG stays in place until vega-embed has drawn, so a failed draw still leaves a chart.
     parts.append(
@@ -127,16 +127,24 @@ def plain_text(fragment: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
 
 
+def chart_permalink(chart_id: str) -> str:
+    """Where a chart is cited from: its own page in its edition (stable for ever), or, in a working draft, its
+    anchor on the page it is drawn on."""
+    from .config import load_config
+
+    base = load_config().site.base_url.rstrip("/")
+    ed = os.environ.get("JCT_EDITION", "")
+    path = f"editions/{ed}/charts/{chart_id}/" if ed else f"{page_path()}.html#chart-{chart_id}"
+    return f"{base}/{path}" if base else path
+
+
 def chart_citation(chart_id: str, title: str, source_html: str) -> dict:
     """APA, Harvard and BibTeX text and a CSL-JSON item. The original publishers of the data come first in the
     data credit, so a briefing that cites the chart also credits them."""
     ed = edition()
-    year = ed[:4] if ed[:4].isdigit() else "n.d."
-    page = page_path()
-    from .config import load_config
-
-    base = load_config().site.base_url.rstrip("/")
-    url = f"{base}/{page}.html#chart-{chart_id}" if base else f"{page}.html#chart-{chart_id}"
+    published = os.environ.get("JCT_EDITION_DATE", "")
+    year = (published or ed)[:4] if (published or ed)[:4].isdigit() else "n.d."
+    url = chart_permalink(chart_id)
     data = plain_text(source_html).removeprefix("Source: ") or "Ministry of Justice"
     apa = (f"{PUBLISHER}. ({year}). {title} [Chart]. Edition: {ed}. {url}. Data: {data} "
            f"Accessed [date].")
@@ -151,9 +159,14 @@ def chart_citation(chart_id: str, title: str, source_html: str) -> dict:
     bibtex = (f"@misc{{{key},\n  author = {{{{{PUBLISHER}}}}},\n  title = {{{bib(title)}}},\n"
               f"  year = {{{year}}},\n  howpublished = {{\\url{{{url}}}}},\n"
               f"  note = {{Chart, edition {bib(ed)}. Data: {bib(data)} Accessed [date]}}\n}}")
+    if published:
+        issued = {"date-parts": [[int(x) for x in published.split("-")]]}
+    elif year.isdigit():
+        issued = {"date-parts": [[int(year)]]}
+    else:
+        issued = {"literal": "n.d."}
     csl = {"id": key, "type": "figure", "title": title, "author": [{"literal": PUBLISHER}],
-           "issued": {"date-parts": [[int(year)]]} if year.isdigit() else {"literal": "n.d."},
-           "version": ed, "URL": url, "note": f"Data: {data}", "medium": "Chart"}
+           "issued": issued, "version": ed, "URL": url, "note": f"Data: {data}", "medium": "Chart"}
     return {"apa": apa, "harvard": harvard, "bibtex": bibtex, "csl": csl, "url": url}
 
 
@@ -173,21 +186,54 @@ def write_chart_files(chart_id: str, spec: dict, svg: str, table: pd.DataFrame, 
     return names
 
 
-def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, table: pd.DataFrame,
-                           source_html: str) -> str:
-    citation = chart_citation(chart_id, title, source_html)
-    names = write_chart_files(chart_id, spec, svg, table, citation)
-    prefix = "../" * page_path().count("/") + f"charts/{chart_id}/"
-    labels = [("png", "PNG image"), ("svg", "SVG image"), ("csv", "CSV of the data drawn"),
-              ("vl", "Vega-Lite JSON"), ("csl", "CSL-JSON citation")]
-    links = " · ".join(f'<a href="{prefix}{names[k]}" download>{label}</a>' for k, label in labels)
-    return (f'<p class="jct-chart-downloads">Download: {links} · <a href="#chart-{chart_id}">Link to this chart</a>'
-            f"</p>"
-            f'<details class="jct-cite"><summary>Cite this chart</summary>'
-            f"<p><strong>APA:</strong> {html.escape(citation['apa'])}</p>"
+DOWNLOAD_LABELS = [("png", "PNG image"), ("svg", "SVG image"), ("csv", "CSV of the data drawn"),
+                   ("vl", "Vega-Lite JSON"), ("csl", "CSL-JSON citation")]
+
+
+def citation_html(citation: dict) -> str:
+    return (f"<p><strong>APA:</strong> {html.escape(citation['apa'])}</p>"
             f"<p><strong>Harvard:</strong> {html.escape(citation['harvard'])}</p>"
             f'<p><strong>BibTeX:</strong></p><pre class="jct-bibtex">{html.escape(citation["bibtex"])}</pre>'
-            f"<p>Please also credit the publishers of the data named above.</p></details>")
+            f"<p>Please also credit the publishers of the data named above.</p>")
+
+
+def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, table: pd.DataFrame,
+                           source_html: str, alt_text: str = "") -> str:
+    citation = chart_citation(chart_id, title, source_html)
+    names = write_chart_files(chart_id, spec, svg, table, citation)
+    write_chart_page(chart_id, title, alt_text, source_html, names, citation)
+    prefix = "../" * page_path().count("/") + f"charts/{chart_id}/"
+    links = " · ".join(f'<a href="{prefix}{names[k]}" download>{label}</a>' for k, label in DOWNLOAD_LABELS)
+    return (f'<p class="jct-chart-downloads">Download: {links} · <a href="{prefix}index.html">Permalink: '
+            f'this chart on its own page</a> · <a href="#chart-{chart_id}">Link to this chart here</a></p>'
+            f'<details class="jct-cite"><summary>Cite this chart</summary>{citation_html(citation)}</details>')
+
+
+def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str, names: dict[str, str],
+                     citation: dict) -> None:
+    """<site>/charts/<chart-id>/index.html: the chart's permalink in its edition, with its downloads and citation,
+    so a briefing can link to one chart and find everything it needs to reuse it."""
+    from .files import atomic_write_text
+
+    ed = edition()
+    back = f"../../{page_path()}.html#chart-{chart_id}"
+    links = "".join(f'<li><a href="{names[k]}" download>{label}</a></li>' for k, label in DOWNLOAD_LABELS)
+    t = html.escape(title)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{t} - {PUBLISHER}</title>"
+        '<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;'
+        'line-height:1.5}a{color:#1f4e79}img{max-width:100%;height:auto}pre{white-space:pre-wrap;'
+        'background:#f4f6f8;padding:.5rem}</style></head><body><main>'
+        f'<p>{PUBLISHER} · edition {html.escape(ed)}</p><h1>{t}</h1>'
+        f'<figure><img src="{names["svg"]}" alt="{html.escape(alt_text, quote=True)}">'
+        f"<figcaption>{html.escape(alt_text)}</figcaption></figure>"
+        + (f"<p>{source_html}</p>" if source_html else "")
+        + f'<p><a href="{html.escape(back, quote=True)}">See this chart on its page, with its data table</a></p>'
+        f"<h2>Downloads</h2><ul>{links}</ul><h2>Cite this chart</h2>{citation_html(citation)}"
+        "</main></body></html>\n")
+    atomic_write_text(CHARTS_DIR / chart_id / "index.html", page)
 
 
 def fmt_int(n) -> str:

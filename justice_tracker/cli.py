@@ -84,6 +84,52 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_edition(args) -> int:
+    from .editions import default_id, make_edition
+
+    edition_id = args.id or default_id()
+    site = make_edition(load_config(args.config), edition_id, date=args.date, allow_dirty=args.allow_dirty)
+    print(f"Edition {edition_id} built into {site / 'editions' / edition_id}; commit editions/{edition_id}/ "
+          f"and tag it: git tag edition-{edition_id}")
+    return 0
+
+
+def cmd_site(args) -> int:
+    from .editions import build_all
+
+    site = build_all(load_config(args.config))
+    print(f"Every edition is built and matches its manifest: {site}")
+    return 0
+
+
+def cmd_verify_edition(args) -> int:
+    from .editions import build_edition, load_edition, rebuildable
+
+    edition = load_edition(args.id)
+    build_edition(args.id, from_commit=rebuildable(edition) and not args.worktree, install=False)
+    return 0
+
+
+def cmd_publish_check(args) -> int:
+    from pathlib import Path
+
+    from .sitecheck import publish_check
+
+    config = load_config(args.config)
+    site = Path(args.site)
+    if not (site / "editions.json").exists():
+        print(f"error: {site}/editions.json not found: build the editions first (make site)", file=sys.stderr)
+        return 1
+    problems = publish_check(site, site_url=config.site.base_url)
+    for problem in problems[:200]:
+        print(f"  {problem}", file=sys.stderr)
+    if problems:
+        print(f"error: {len(problems)} problem(s) in {site}; do not publish it", file=sys.stderr)
+        return 1
+    print(f"{site}: links, anchors, image alt text, editions.json, feed and every edition's manifest are good")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="justice-tracker", description=__doc__)
     parser.add_argument("--config", default="tracker.yml", help="path to tracker.yml")
@@ -104,6 +150,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
     p.add_argument("--force", action="store_true", help="execute every notebook and rebuild every page")
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("edition", help="freeze the data and build a new immutable edition into _build/site")
+    p.add_argument("--id", help="edition id, e.g. 2026-12 or 2026-12-15 (default: this month)")
+    p.add_argument("--date", help="publication date, YYYY-MM-DD (default: today)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="allow uncommitted code changes (the edition then cannot be rebuilt from a commit)")
+    p.set_defaults(func=cmd_edition)
+    sub.add_parser("site", help="build every edition missing from _build/site, verify the rest, write the root"
+                   ).set_defaults(func=cmd_site)
+    p = sub.add_parser("verify-edition", help="rebuild an edition from the repo and compare it with its manifest")
+    p.add_argument("id")
+    p.add_argument("--worktree", action="store_true", help="use the working tree's code, not the edition's commit")
+    p.set_defaults(func=cmd_verify_edition)
+    p = sub.add_parser("publish-check", help="check a built site before publishing it")
+    p.add_argument("--site", default="_build/site")
+    p.set_defaults(func=cmd_publish_check)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -113,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:
+        # Ctrl-C: one line, not a traceback (writes are atomic; a build publishes only at its very end).
+        print(f"error: {e or f'{args.command} interrupted'}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The one declarative config (tracker.yml): sources, processed tables, notebooks and the table of contents.
+"""The one declarative config (tracker.yml): sources, processed tables, headline figures, notebooks and the
+table of contents.
 
 Validated with pydantic on load, so a typo in a key or a reference to a source that does not exist fails
 before anything runs, naming the key.
@@ -63,6 +64,42 @@ class Table(_Strict):
     builder: str = Field(description="module:function that returns the table")
     sources: list[str]
     description: str
+    key: list[str] = Field(min_length=1, description="columns that identify a row; unique in the table "
+                                                     "(the revisions page matches rows between editions on it)")
+    method: str = Field("1", min_length=1, description="version of the way the table is derived; bump it when "
+                                                       "the method changes, so revisions it causes are labelled so")
+    period: str = Field("", description="column that dates a row, when it is not the first date-like key column "
+                                        "(e.g. a projection's edition year rather than the date projected)")
+
+    @model_validator(mode="after")
+    def _key_columns_once(self) -> "Table":
+        dupes = sorted({c for c in self.key if self.key.count(c) > 1})
+        if dupes:
+            raise ValueError(f"table {self.id!r}: key lists {dupes} twice")
+        return self
+
+
+class Headline(_Strict):
+    """A figure readers follow (the latest value of one series), compared between editions on the revisions page."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str
+    table: str = Field(description="processed table id")
+    date: str = Field(description="column dating each row; the headline is the row with the latest date")
+    value: str = Field(description="numeric column holding the figure")
+    filter: dict[str, str] = Field(default_factory=dict, description="column -> value a row must have, to pick "
+                                                                     "one series out of a long table")
+    format: str = Field("{:,.0f}", description="python format for the value, e.g. '{:.1f}%'")
+    unit: str = Field("", description="written after the formatted value, e.g. 'places'")
+
+    @model_validator(mode="after")
+    def _format_works(self) -> "Headline":
+        # Fail on load rather than on the day a page is built.
+        try:
+            self.format.format(1234.5)
+        except (ValueError, IndexError, KeyError) as e:
+            raise ValueError(f"headline {self.id!r}: format {self.format!r} does not format a number: {e}") from None
+        return self
 
 
 class NotebookRun(_Strict):
@@ -70,6 +107,7 @@ class NotebookRun(_Strict):
     parameters: dict[str, Any] = Field(default_factory=dict)
     reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads; "
                                                                "'*' for every table")
+    editions: bool = Field(default=False, description="the notebook also reads the frozen editions/ (What changed)")
 
 
 class PageSet(_Strict):
@@ -110,6 +148,7 @@ class TrackerConfig(_Strict):
     processed_dir: str
     sources: list[Source]
     tables: list[Table]
+    headlines: list[Headline] = Field(default_factory=list, description="figures compared between editions")
     toc: Toc
     releases: list[Release] = Field(default_factory=list, description="what `update` fetches from GOV.UK")
 
@@ -127,6 +166,13 @@ class TrackerConfig(_Strict):
             for sid in table.sources:
                 if sid not in source_ids:
                     raise ValueError(f"table {table.id!r} names unknown source {sid!r}")
+        headline_ids = [h.id for h in self.headlines]
+        dupes = {i for i in headline_ids if headline_ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate headline ids: {sorted(dupes)}")
+        for h in self.headlines:
+            if h.table not in table_ids:
+                raise ValueError(f"headline {h.id!r} reads unknown table {h.table!r}")
         files = [self.toc.root]
         for entry in self.chapters():
             files.append(entry.file)

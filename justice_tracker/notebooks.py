@@ -99,13 +99,27 @@ def execute(entry: TocEntry, kernel_name: str = "python3") -> Path:
         src = Path(tmp) / "input.ipynb"
         dst = Path(tmp) / "output.ipynb"
         nbformat.write(nb, src)
-        try:
-            pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name=kernel_name,
-                                cwd=str(REPO_ROOT), progress_bar=False, log_output=False,
-                                request_save_on_cell_execute=False)
-        except pm.PapermillExecutionError as e:
-            raise NotebookError(f"{run.template} (page {entry.file}) failed in cell {e.exec_count}: "
-                                f"{e.ename}: {e.evalue}") from None
+        for attempt in (1, 2):
+            try:
+                pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name=kernel_name,
+                                    cwd=str(REPO_ROOT), progress_bar=False, log_output=False,
+                                    request_save_on_cell_execute=False)
+                break
+            except pm.PapermillExecutionError as e:
+                # e.exec_count counts the cells injected above (the page cell, papermill's parameters), so it
+                # matches no cell of the template: name the template's own cell, and show how it starts.
+                cell = next((i for i, c in enumerate(nb.cells[1:], start=1) if c.source == e.source), None)
+                first_line = next((line for line in e.source.splitlines() if line.strip()), "")
+                where = f"cell {cell} of the template" if cell else f"execution count {e.exec_count}"
+                raise NotebookError(f"{run.template} (page {entry.file}) failed in {where} ({first_line[:80]!r}): "
+                                    f"{e.ename}: {e.evalue}") from None
+            except (RuntimeError, TimeoutError) as e:
+                # A kernel that dies while starting (a loaded machine) is worth one more try; anything else
+                # is reported against the page, not as a crash of the whole build.
+                if attempt == 1 and "kernel" in str(e).lower():
+                    continue
+                raise NotebookError(f"{run.template} (page {entry.file}): the kernel failed: "
+                                    f"{type(e).__name__}: {e}") from None
         result = nbformat.read(dst, as_version=4)
     finish(result)
     atomic_write_text(out, nbformat.writes(result) + "\n")

@@ -1,12 +1,24 @@
-"""Sphinx extension: keep each page to the assets it needs, and nothing that reaches for another host.
+"""Sphinx extension: keep each page to the assets it needs, and say which edition a page belongs to.
 
 - The 900 KB Vega bundle is linked only from pages that contain a chart.
+- fontawesome.js (543 KB gzipped) and the search index (260 KB gzipped) are not loaded on every page: see
+  _templates/ and _static/jct-icons.css.
 - sphinx-thebe's scripts are dropped: Jupyter Book 1 always loads it, it points at unpkg.com, and it declares
   THEBE_JS_URL twice, which logs a console error on every page.
+- Every page starts with an edition line. In an edition it names the edition and links to the list of all
+  editions; `jct-editions.js` then reads the site's `editions.json` and, on an edition that is no longer the
+  newest, adds "you are viewing the edition of X; the latest is Y" and links to the same page in every edition.
+  Old editions learn they are old at view time, so their files never have to change.
 """
 from __future__ import annotations
 
+import html
+import os
+from datetime import date
+
 VEGA_BUNDLE = "vendor/vega-bundle.js"
+EDITIONS_JS = "jct-editions.js"
+
 
 
 def _name(asset) -> str:
@@ -18,25 +30,57 @@ def _body(asset) -> str:
     return str(attributes.get("body", ""))
 
 
-def _prune_assets(app, pagename, templatename, context, doctree):
+def _long_date(iso: str) -> str:
+    try:
+        d = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def edition_banner(pagename: str) -> str:
+    edition = os.environ.get("JCT_EDITION", "")
+    to_edition_root = "../" * pagename.count("/")
+    if not edition:
+        return ('<div class="jct-edition jct-edition-draft" role="note"><p>Working draft: not a published '
+                'edition. Figures may change before the next edition is published.</p></div>')
+    to_site_root = to_edition_root + "../../"
+    when = _long_date(os.environ.get("JCT_EDITION_DATE", ""))
+    e = html.escape(edition, quote=True)
+    return (f'<div class="jct-edition" role="note" data-edition="{e}" data-site-root="{to_site_root}" '
+            f'data-page="{html.escape(pagename, quote=True)}.html">'
+            f'<p class="jct-edition-this">Edition <strong>{e}</strong>, published {html.escape(when)}. '
+            f'<a href="{to_edition_root}book/what-changed.html">What changed in this edition</a> · '
+            f'<a href="{to_site_root}editions/index.html">All editions</a></p></div>')
+
+
+def _page_context(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts is None:
         return
-    has_chart = 'class="jct-chart"' in context.get("body", "")
+    body = context.get("body", "")
+    has_chart = 'class="jct-chart"' in body
+    editioned = bool(os.environ.get("JCT_EDITION"))
     kept = []
     for asset in scripts:
-        name, body = _name(asset), _body(asset)
-        if "thebe" in name.lower() or "THEBE" in body:
+        name, script = _name(asset), _body(asset)
+        if "thebe" in name.lower() or "THEBE" in script:
             continue
         if name.endswith(VEGA_BUNDLE) and not has_chart:
+            continue
+        if name.endswith(EDITIONS_JS) and not editioned:
             continue
         kept.append(asset)
     context["script_files"] = kept
     css = context.get("css_files")
     if css is not None:
         context["css_files"] = [c for c in css if "thebe" not in _name(c).lower()]
+    if "body" in context and templatename == "page.html":
+        context["body"] = edition_banner(pagename) + body
 
 
 def setup(app):
-    app.connect("html-page-context", _prune_assets, priority=900)
+    app.add_js_file(EDITIONS_JS, loading_method="defer")
+    app.add_css_file("jct-icons.css")
+    app.connect("html-page-context", _page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

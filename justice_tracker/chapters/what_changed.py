@@ -1,0 +1,189 @@
+"""Page: what changed in this edition, derived by comparing its processed data with the previous edition's.
+
+It also writes `changes.json` (the same comparison, for machines) to the edition's root, and shows the revision
+log of every edition up to this one, each computed from the frozen data in editions/.
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+
+from .. import editions
+from ..config import load_config
+from ..files import atomic_write_text
+from ..paths import REPO_ROOT
+from ..revisions import Changes, Vintage, compare, config_methods
+from .common import HtmlBlock
+
+CHANGES_FILE = REPO_ROOT / "_extra" / "changes.json"  # html_extra_path: <edition>/changes.json
+MAX_ROWS = 300  # on the page; changes.json has every revision
+
+
+def _current_vintage(config) -> Vintage:
+    context = editions.current_context()
+    label = context["id"] if context else "working draft"
+    return Vintage(label, REPO_ROOT / config.processed_dir, config_methods(config))
+
+
+def _frozen_vintage(edition: dict) -> Vintage:
+    return Vintage(edition["id"], editions.EDITIONS_DIR / edition["id"] / "data" / "processed",
+                   edition.get("methods", {}))
+
+
+def previous() -> dict | None:
+    context = editions.current_context()
+    if context:
+        return editions.load_edition(context["previous"]) if context.get("previous") else None
+    return editions.previous_edition()  # a working draft compares with the newest edition
+
+
+def compare_with_previous() -> Changes | None:
+    """This edition against the one before; writes changes.json. None for a first edition."""
+    config = load_config()
+    before = previous()
+    current = _current_vintage(config)
+    changes = compare(_frozen_vintage(before), current, config) if before else None
+    payload = json.loads(changes.to_json()) if changes else {"previous": None, "current": current.label,
+                                                             "headlines": [], "revisions": [], "tables": []}
+    payload["summary"] = summary(changes)
+    atomic_write_text(CHANGES_FILE, json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    return changes
+
+
+def summary(changes: Changes | None) -> list[str]:
+    if changes is None:
+        return ["First edition: nothing earlier to compare with."]
+    from ..revisions import summary_lines
+
+    return summary_lines(changes)
+
+
+def intro(changes: Changes | None) -> HtmlBlock:
+    context = editions.current_context()
+    this = f"edition {context['id']}" if context else "this working draft"
+    if changes is None:
+        return HtmlBlock(f"<p>This is the first edition: there is no earlier edition to compare {html.escape(this)} "
+                         "with. The next edition's page will list every figure that changes.</p>")
+    before = previous()
+    n_rev = len(changes.revisions)
+    return HtmlBlock(
+        f"<p>Comparing {html.escape(this)} with edition <strong>{html.escape(before['id'])}</strong> "
+        f"(published {html.escape(before['date'])}). {len(changes.headlines)} headline figures, "
+        f"{n_rev:,} revised value{'s' if n_rev != 1 else ''}. The same comparison is in "
+        f'<a href="{_to_root()}changes.json">changes.json</a> for machines.</p>')
+
+
+def _to_root() -> str:
+    import os
+
+    return "../" * os.environ.get("JCT_PAGE", "book/x").count("/")
+
+
+def _fmt(value, fmt: str = "{:,.0f}") -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    try:
+        return fmt.format(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _obs(o: dict | None, fmt: str) -> str:
+    if not o:
+        return "—"
+    return f"{html.escape(_fmt(o.get('value'), fmt))} <span class=\"jct-period\">({html.escape(str(o.get('date')))})</span>"
+
+
+def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return (f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
+            f'<table class="jct-data-table"><caption>{html.escape(caption)}</caption><thead><tr>{th}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def headlines_table(changes: Changes | None) -> HtmlBlock:
+    if changes is None:
+        return HtmlBlock("<p>No earlier edition.</p>")
+    rows = []
+    for h in changes.headlines:
+        fmt = h.get("format") or "{:,.0f}"
+        note = ""
+        if h.get("previous_period_now") is not None:
+            note = (f"<br><small>The previous edition's figure for {html.escape(str(h['previous']['date']))} is now "
+                    f"{html.escape(_fmt(h['previous_period_now'], fmt))} (revised).</small>")
+        rows.append([html.escape(h["label"]), _obs(h.get("previous"), fmt), _obs(h.get("current"), fmt),
+                     f'<span class="jct-reason">{html.escape(h["reason"])}</span>{note}',
+                     html.escape(str((h.get("current") or {}).get("ref", "")))])
+    return HtmlBlock(_table(f"Headline figures: edition {changes.previous} and {changes.current}",
+                            ["Figure", f"Edition {changes.previous}", f"Now ({changes.current})", "Reason",
+                             "Source of the figure now"], rows))
+
+
+def _revision_rows(revisions: list[dict], limit: int) -> list[list[str]]:
+    rows = []
+    for r in revisions[:limit]:
+        key = ", ".join(f"{k} {v}" for k, v in r.get("key", {}).items())
+        rows.append([html.escape(r["table"]), html.escape(key), html.escape(str(r["column"])),
+                     html.escape(_fmt(r.get("previous"), "{:,.6g}")), html.escape(_fmt(r.get("current"), "{:,.6g}")),
+                     html.escape(r["reason"]), html.escape(str(r.get("ref", "")))])
+    return rows
+
+
+REVISION_HEAD = ["Table", "Row", "Column", "Before", "Now", "Reason", "Source now"]
+
+
+def revisions_table(changes: Changes | None) -> HtmlBlock:
+    if changes is None:
+        return HtmlBlock("<p>No earlier edition.</p>")
+    if not changes.revisions:
+        return HtmlBlock(f"<p>No published value for an earlier date changed between edition "
+                         f"{html.escape(changes.previous)} and {html.escape(changes.current)}.</p>")
+    more = len(changes.revisions) - MAX_ROWS
+    note = (f'<p>{more:,} more in <a href="{_to_root()}changes.json">changes.json</a>.</p>' if more > 0 else "")
+    return HtmlBlock(_table(f"Revised values, edition {changes.previous} to {changes.current}", REVISION_HEAD,
+                            _revision_rows(changes.revisions, MAX_ROWS)) + note)
+
+
+def tables_summary(changes: Changes | None) -> HtmlBlock:
+    if changes is None:
+        return HtmlBlock("<p>No earlier edition.</p>")
+    rows = []
+    for t in changes.tables:
+        counts = t.get("reason_counts", {})
+        reasons = "; ".join(f"{what} {k}: {v:,}" for what in ("added", "removed", "revised")
+                            for k, v in sorted(counts.get(what, {}).items())) or "—"
+        rows.append([html.escape(t["table"]), f"{t.get('rows_previous') or 0:,}", f"{t.get('rows_current') or 0:,}",
+                     f"{t.get('added', 0):,}", f"{t.get('removed', 0):,}", f"{t.get('revised_cells', 0):,}",
+                     html.escape(str(t.get("latest_previous") or "—")), html.escape(str(t.get("latest_current") or "—")),
+                     html.escape(reasons)])
+    return HtmlBlock(_table("Rows added, removed and revised in each table",
+                            ["Table", "Rows before", "Rows now", "Added", "Removed", "Revised cells",
+                             "Latest before", "Latest now", "Reasons"], rows))
+
+
+def revision_log() -> HtmlBlock:
+    """Every consecutive pair of editions up to this one (and this one against its previous)."""
+    config = load_config()
+    context = editions.current_context()
+    chain = [e for e in editions.list_editions() if not context or e["date"] < context["date"]
+             or (e["date"] == context["date"] and e["id"] < context["id"])]
+    pairs = []
+    current = _current_vintage(config)
+    if chain:
+        pairs.append((_frozen_vintage(chain[-1]), current))
+    for older, newer in zip(chain, chain[1:]):
+        pairs.append((_frozen_vintage(older), _frozen_vintage(newer)))
+    if not pairs:
+        return HtmlBlock("<p>No earlier edition: the log starts with the next one.</p>")
+    parts = []
+    for before, after in sorted(pairs, key=lambda p: p[1].label, reverse=True):
+        changes = compare(before, after, config)
+        n = len(changes.revisions)
+        body = (_table(f"Revised values, edition {before.label} to {after.label}", REVISION_HEAD,
+                       _revision_rows(changes.revisions, MAX_ROWS)) if n else "<p>No revised values.</p>")
+        parts.append(f"<details><summary>Edition {html.escape(after.label)} (against {html.escape(before.label)}): "
+                     f"{n:,} revised value{'s' if n != 1 else ''}</summary>{body}</details>")
+    return HtmlBlock("".join(parts))
