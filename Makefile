@@ -61,8 +61,8 @@ verify-edition: $(STAMP) ## Rebuild one edition from the repo and compare with i
 publish-check: $(STAMP) ## Check _build/site: links, anchors, alt text, editions.json, feed, manifests
 	$(PY) -m justice_tracker publish-check
 
-benchmark: book ## Time a full build and a no-op rebuild against plain serial papermill
-	$(PY) scripts/benchmark_build.py
+benchmark: book ## Benchmarks: ingest, ODS/XLSX readers, page weight, full and no-op builds (ratios in one run)
+	$(PY) scripts/benchmark.py
 
 lock: ## Re-resolve requirements.in and pin every package in requirements.txt
 	scripts/lock-requirements.sh

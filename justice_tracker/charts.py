@@ -3,7 +3,6 @@ JavaScript, alt text generated from the data, and the chart's data as a table a 
 """
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -72,6 +71,15 @@ def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] |
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
+# A page carries at most this many rows of a chart's data (the latest); its own page carries them all. The
+# weekly series since 2011 is ~800 rows a chart: inline, the tables were a quarter of the population chapter.
+MAX_TABLE_ROWS = 120
+
+
+def rows_text(shown: int, total: int) -> str:
+    return f"{total:,} rows" if shown == total else f"the latest {shown:,} of {total:,} rows"
+
+
 def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_text: str, table: pd.DataFrame,
                  table_formats: dict[str, str] | None = None, source_html: str = "") -> ChartBlock:
     """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line."""
@@ -79,39 +87,54 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
         raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
     spec = chart.properties(description=alt_text).to_dict()
     svg = vlc.vegalite_to_svg(spec)
-    svg_uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     view_id = f"vis-{chart_id}"
     esc_alt = html.escape(alt_text, quote=True)
-    table_html = data_table_html(table, f"Data for the chart: {title}", table_formats)
+    shown = table if len(table) <= MAX_TABLE_ROWS else table.tail(MAX_TABLE_ROWS)
+    caption = f"Data for the chart: {title}"
+    if len(shown) < len(table):
+        caption += f" (the latest {len(shown):,} of {len(table):,} rows; every row is on the chart's own page and in the CSV)"
+    table_html = data_table_html(shown, caption, table_formats)
+    full_table_html = data_table_html(table, f"Data for the chart: {title}", table_formats)
+    # The static SVG is the chart's own file, shown by <noscript> when JavaScript is off and put in by the script
+    # if the Vega bundle cannot draw; with JavaScript on it costs nothing (inlined it was a third of a page).
+    static = (f'<img class="jct-chart-static" src="{chart_files_prefix(chart_id)}{chart_id}.svg" alt="{esc_alt}" '
+              f'width="100%">')
     parts = [
         f'<figure class="jct-chart" id="chart-{chart_id}" data-chart-id="{chart_id}">',
         f'<figcaption class="jct-chart-title">{html.escape(title)}</figcaption>',
-        f'<div class="jct-chart-view" id="{view_id}">'
-        f'<img class="jct-chart-static" src="{svg_uri}" alt="{esc_alt}" width="100%"></div>',
+        f'<div class="jct-chart-view" id="{view_id}"><noscript>{static}</noscript></div>',
         f'<p class="jct-chart-summary">{html.escape(alt_text)}</p>',
-        f'<details class="jct-chart-data"><summary>Show the data behind this chart ({len(table):,} rows)</summary>'
-        f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="Data for {html.escape(title, quote=True)}">'
-        f"{table_html}</div></details>",
+        f'<details class="jct-chart-data"><summary>Show the data behind this chart ({rows_text(len(shown), len(table))})'
+        f'</summary><div class="jct-table-scroll" tabindex="0" role="region" '
+        f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div>'
+        + (f'<p><a href="{chart_files_prefix(chart_id)}index.html">All {len(table):,} rows</a> on the chart\'s own page; '
+           f'<a href="{chart_files_prefix(chart_id)}{chart_id}.csv">CSV</a>.</p>' if len(shown) < len(table) else "")
+        + "</details>",
     ]
     if source_html:
         parts.append(f'<p class="jct-chart-source">{source_html}</p>')
-    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html, alt_text))
+    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html, alt_text, full_table_html))
     parts.append("</figure>")
-    # The static SVG stays in place until vega-embed has drawn, so a failed draw still leaves a chart.
     parts.append(
         "<script>(function(){var el=document.getElementById(" + json.dumps(view_id) + ");"
-        "if(!window.vegaEmbed){return;}"
+        "function still(){if(!el.querySelector('img')){el.insertAdjacentHTML('beforeend'," + json.dumps(static) + ");}}"
+        "if(!window.vegaEmbed){still();return;}"
         "window.vegaEmbed(el," + _script_json(spec) + ",{actions:false,renderer:\"svg\"})"
         ".then(function(r){el.setAttribute('data-drawn','true');"
         "var svg=el.querySelector('svg');if(svg){svg.setAttribute('role','img');"
         "svg.setAttribute('aria-label'," + json.dumps(alt_text) + ");}})"
-        ".catch(function(e){console.error('chart " + chart_id + ": '+e);});})();</script>"
+        ".catch(function(e){still();console.error('chart " + chart_id + ": '+e);});})();</script>"
     )
     return ChartBlock("\n".join(parts))
 
 
 CHARTS_DIR = REPO_ROOT / "_extra" / "charts"  # html_extra_path: copied to <site>/charts/<chart-id>/
 PUBLISHER = "Justice Crisis Tracker"
+
+
+def chart_files_prefix(chart_id: str) -> str:
+    """From the page being built to the chart's folder of files (<site>/charts/<chart-id>/)."""
+    return "../" * page_path().count("/") + f"charts/{chart_id}/"
 
 
 def page_path() -> str:
@@ -198,11 +221,11 @@ def citation_html(citation: dict) -> str:
 
 
 def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, table: pd.DataFrame,
-                           source_html: str, alt_text: str = "") -> str:
+                           source_html: str, alt_text: str = "", table_html: str = "") -> str:
     citation = chart_citation(chart_id, title, source_html)
     names = write_chart_files(chart_id, spec, svg, table, citation)
-    write_chart_page(chart_id, title, alt_text, source_html, names, citation)
-    prefix = "../" * page_path().count("/") + f"charts/{chart_id}/"
+    write_chart_page(chart_id, title, alt_text, source_html, names, citation, table_html)
+    prefix = chart_files_prefix(chart_id)
     links = " · ".join(f'<a href="{prefix}{names[k]}" download>{label}</a>' for k, label in DOWNLOAD_LABELS)
     return (f'<p class="jct-chart-downloads">Download: {links} · <a href="{prefix}index.html">Permalink: '
             f'this chart on its own page</a> · <a href="#chart-{chart_id}">Link to this chart here</a></p>'
@@ -210,7 +233,7 @@ def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, tabl
 
 
 def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str, names: dict[str, str],
-                     citation: dict) -> None:
+                     citation: dict, table_html: str = "") -> None:
     """<site>/charts/<chart-id>/index.html: the chart's permalink in its edition, with its downloads and citation,
     so a briefing can link to one chart and find everything it needs to reuse it."""
     from .files import atomic_write_text
@@ -225,14 +248,17 @@ def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str,
         f"<title>{t} - {PUBLISHER}</title>"
         '<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;'
         'line-height:1.5}a{color:#1f4e79}img{max-width:100%;height:auto}pre{white-space:pre-wrap;'
-        'background:#f4f6f8;padding:.5rem}</style></head><body><main>'
+        'background:#f4f6f8;padding:.5rem}table{border-collapse:collapse}th,td{border:1px solid #bbb;'
+        'padding:.2rem .5rem;text-align:right}caption{text-align:left;font-weight:600}</style></head><body><main>'
         f'<p>{PUBLISHER} · edition {html.escape(ed)}</p><h1>{t}</h1>'
         f'<figure><img src="{names["svg"]}" alt="{html.escape(alt_text, quote=True)}">'
         f"<figcaption>{html.escape(alt_text)}</figcaption></figure>"
         + (f"<p>{source_html}</p>" if source_html else "")
         + f'<p><a href="{html.escape(back, quote=True)}">See this chart on its page, with its data table</a></p>'
         f"<h2>Downloads</h2><ul>{links}</ul><h2>Cite this chart</h2>{citation_html(citation)}"
-        "</main></body></html>\n")
+        + (f'<h2>The data behind the chart</h2><div class="jct-table-scroll" tabindex="0" role="region" '
+           f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div>' if table_html else "")
+        + "</main></body></html>\n")
     atomic_write_text(CHARTS_DIR / chart_id / "index.html", page)
 
 

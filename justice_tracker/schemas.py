@@ -266,5 +266,14 @@ def validate(table_id: str, frame):
     try:
         return schema.validate(frame, lazy=True)
     except SchemaErrors as e:
-        cases = e.failure_cases[["column", "check", "failure_case", "index"]].head(10).to_string(index=False)
-        raise IngestError(f"table {table_id} does not match its schema:\n{cases}") from None
+        cases = e.failure_cases[["column", "check", "failure_case", "index"]].head(10).copy()
+        # Name the raw file and line each failing row came from (its provenance columns), not only the frame's
+        # row index, which points nowhere a maintainer can look.
+        if {"source_file", "row_ref"} <= set(frame.columns):
+            def origin(index) -> str:
+                if index is None or index != index or index not in frame.index:
+                    return ""
+                row = frame.loc[[index]].iloc[0]
+                return f"{row['source_file']} {row['row_ref']}"
+            cases["raw row"] = [origin(i) for i in cases["index"]]
+        raise IngestError(f"table {table_id} does not match its schema:\n{cases.to_string(index=False)}") from None

@@ -50,3 +50,17 @@ def chromium() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chart_files_in_tmp(tmp_path_factory):
+    """Chapter functions called by tests write chart downloads and changes.json; keep them out of the real
+    _extra/, which the site build copies into the site. (Session scope: module fixtures render charts too.)"""
+    from justice_tracker import charts
+    from justice_tracker.chapters import what_changed
+
+    extra = tmp_path_factory.mktemp("extra")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(charts, "CHARTS_DIR", extra / "charts")
+        mp.setattr(what_changed, "CHANGES_FILE", extra / "changes.json")
+        yield extra

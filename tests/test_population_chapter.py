@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from justice_tracker.chapters import population as chapter
+from justice_tracker.charts import MAX_TABLE_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,10 @@ def test_chart_block_has_view_static_svg_alt_table_and_source(data, config):
     weekly, _, breaks = data
     block = chapter.population_chart(weekly, breaks, config).html
     assert 'id="vis-population-vs-capacity"' in block
-    assert re.search(r'<img class="jct-chart-static" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]{1000,}" alt="Line chart', block)
-    assert block.count("<tr>") == len(weekly) + 1
+    assert re.search(r'<noscript><img class="jct-chart-static" src="(\.\./)*charts/population-vs-capacity/'
+                     r'population-vs-capacity\.svg" alt="Line chart', block)
+    assert block.count("<tr>") == min(len(weekly), MAX_TABLE_ROWS) + 1
+    assert f"the latest {MAX_TABLE_ROWS} of {len(weekly):,} rows" in block
     assert "Ministry of Justice" in block and "Walk Forward Research" in block
     assert '"description":"Line chart' in block
     assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]

@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from ..config import TrackerConfig
+from ..config import ConfigError, Table, TrackerConfig
 from ..files import atomic_write_text, sha256_bytes
 from ..paths import REPO_ROOT
 from ..raw import MissingRawFile, list_raw, missing_raw_files
@@ -20,14 +20,26 @@ from .common import IngestError
 __all__ = ["IngestError", "MissingRawFile", "build_tables", "write_tables", "table_csv_text"]
 
 
-def _builder(spec: str):
-    module_name, _, func = spec.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, func)
+def _builder(table: Table):
+    """The function tracker.yml names for a table. A misspelt module or function is a config error naming the
+    table and the builder, not a traceback from importlib (which it was)."""
+    module_name, _, func = table.builder.partition(":")
+    try:
+        builder = getattr(importlib.import_module(module_name), func) if module_name and func else None
+    except ImportError as e:
+        raise ConfigError(f"tracker.yml: table {table.id!r}: builder {table.builder!r} cannot be imported: "
+                          f"{e}") from None
+    except AttributeError:
+        builder = None
+    if not callable(builder):
+        raise ConfigError(f"tracker.yml: table {table.id!r}: builder {table.builder!r} is not a function in "
+                          f"{module_name or '(no module)'}; expected 'package.module:function'")
+    return builder
 
 
 def build_tables(config: TrackerConfig, only: list[str] | None = None) -> dict[str, pd.DataFrame]:
     tables = [t for t in config.tables if only is None or t.id in only]
+    builders = {table.id: _builder(table) for table in tables}  # every builder resolved before any work
     needed = sorted({s for t in tables for s in t.sources})
     missing = missing_raw_files(config, needed)
     if missing:
@@ -36,7 +48,7 @@ def build_tables(config: TrackerConfig, only: list[str] | None = None) -> dict[s
                              + "\n  ".join(missing) + f"\nsearched:\n  {dirs}")
     built: dict[str, pd.DataFrame] = {}
     for table in tables:
-        builder = _builder(table.builder)
+        builder = builders[table.id]
         # A builder that takes a third argument derives its table from tables built before it (in tracker.yml
         # order), so nothing is parsed twice and nothing reads a stale file from data/processed.
         wants_built = len(inspect.signature(builder).parameters) >= 3

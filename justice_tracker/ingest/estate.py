@@ -98,7 +98,7 @@ def _upstream(config: TrackerConfig, built: dict[str, pd.DataFrame] | None, tabl
     from ..schemas import validate
 
     upstream = config.table(table_id)
-    return validate(table_id, _builder(upstream.builder)(config, upstream))
+    return validate(table_id, _builder(upstream)(config, upstream))
 
 
 def _line_span(refs: pd.Series, where: str) -> str:

@@ -80,7 +80,7 @@ def _upstream(config: TrackerConfig, built: dict[str, pd.DataFrame] | None, tabl
     from ..schemas import validate
 
     upstream = config.table(table_id)
-    builder = _builder(upstream.builder)
+    builder = _builder(upstream)
     args = (config, upstream, built) if len(inspect.signature(builder).parameters) >= 3 else (config, upstream)
     return validate(table_id, builder(*args))
 

@@ -45,6 +45,7 @@ from .prison_names import PrisonNames, UnknownPrisonName, default_prison_names
 from .wordtext import read_word_text
 
 KIND = "legacy_monthly"
+RECOGNISES = "a Word 97, RTF or docx monthly bulletin, 2011-2016"  # what identify() looks for
 # Checked on all 50 published files (tests/test_legacy_monthly.py): every total reconciles.
 VERIFIED_AGAINST_PUBLISHED_FILE = True
 

@@ -43,6 +43,7 @@ from .weekly_bulletin import (SPREADSHEET_CONTAINERS, Sheet, cell_name, date_in_
                               normalise_label, open_workbook, real_sheet_names, sheet_key)
 
 KIND = "monthly_ods"
+RECOGNISES = "a sheet 'MonthlyBulletin'"  # what identify() looks for (the registry's error message)
 VERIFIED_AGAINST_PUBLISHED_FILE = False
 
 SHEET_NAME = "MonthlyBulletin"
@@ -127,6 +128,10 @@ def _figures(sheet: Sheet, row: int, columns: dict[str, int]) -> tuple[dict[str,
     values, notes = {}, {}
     for figure, col in columns.items():
         values[figure], note = sheet.number(row, col)
+        # CNA, capacity and population are counts: a negative one is a typo or a corrupt cell, not a figure.
+        if values[figure] < 0:
+            raise sheet.fail(f"cell {cell_name(row, col)}: {figure} is {values[figure]:,.0f}; a count cannot be "
+                             "negative")
         if note:
             notes[figure] = f"{figure} ({cell_name(row, col)}): {note}"
     return values, notes
@@ -155,6 +160,8 @@ def parse(path: Path | str) -> Parsed:
     sheet = Sheet.read(path, workbook, names[0])
     header_row, name_col, columns = _header(sheet)
     report_date, report_date_cell = _report_date(sheet, header_row)
+    if report_date > dt.date.today():  # a mistyped year, not a bulletin from the future
+        raise sheet.fail(f"cell {report_date_cell}: report date {report_date} is in the future")
     last_col = max([name_col, *columns.values()])
 
     rows, subtotals, section, since_subtotal, total, total_row = [], {}, "prison", [], None, None

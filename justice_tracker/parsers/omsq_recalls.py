@@ -23,6 +23,7 @@ from .accessible import Table, Workbook, find_notes, find_table, label_key, pars
 from .base import PROVENANCE_COLUMNS, Parsed, ParseError
 
 KIND = "omsq_licence_recalls"
+RECOGNISES = "a first sheet whose title names licence recalls"  # what identify() looks for (registry errors)
 VERIFIED_AGAINST_PUBLISHED_FILE = False
 
 TITLE_PATTERN = re.compile(r"licen[cs]e recalls?", re.IGNORECASE)

@@ -26,6 +26,8 @@ from .projection_editions import (CUSTODY_CENTRAL, CUSTODY_SCENARIOS, EDITIONS, 
                                   edition_layout)
 
 KIND = "prison_population_projections"
+# What identify() looks for, for the registry's "no parser recognises this file" message.
+RECOGNISES = "a first or headline sheet titled 'Prison Population Projections ...'"
 VERIFIED_AGAINST_PUBLISHED_FILE = False
 
 TITLE_PATTERN = re.compile(r"prison population projections?", re.IGNORECASE)

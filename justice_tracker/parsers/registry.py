@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from .base import ParseError, Parsed, sniff_container
+from .base import ParseError, Parsed, ole_kind, sniff_container
 
 PARSER_MODULES = [
     "justice_tracker.parsers.legacy_monthly",
@@ -16,6 +16,8 @@ PARSER_MODULES = [
     "justice_tracker.parsers.workforce",
     "justice_tracker.parsers.projections",
 ]
+# Spreadsheet suffixes and the container sniff_container must find behind each.
+SPREADSHEET_SUFFIXES = {".ods": "ods", ".xlsx": "xlsx", ".xls": "ole"}
 
 
 def parsers() -> list[ModuleType]:
@@ -31,6 +33,12 @@ def parse_file(path: Path | str) -> Parsed:
         what = {"empty": "an empty file", "html": "an HTML page (an error page saved under a data file's name?)",
                 "unknown": "an unrecognised binary file"}[container]
         raise ParseError(path, f"this is {what}, not a file any parser reads")
+    # The spreadsheet reader (calamine) picks its format by the file name's suffix, so .xls bytes named .ods
+    # cannot be read at all: say so, instead of the misleading "no parser recognises this ole file".
+    promised = SPREADSHEET_SUFFIXES.get(path.suffix.lower())
+    if promised and container != promised:
+        raise ParseError(path, f"the name ends {path.suffix}, but the bytes are {container!r}, not {promised!r}: "
+                               "saved under the wrong name? Rename it to match its content to parse it")
     for module in parsers():
         try:
             recognised = module.identify(path)
@@ -38,5 +46,12 @@ def parse_file(path: Path | str) -> Parsed:
             recognised = False
         if recognised:
             return module.parse(path)
-    kinds = ", ".join(m.KIND for m in parsers())
-    raise ParseError(path, f"no parser recognises this {container} file; supported kinds: {kinds}")
+    # Say what was found and what each parser looks for (a renamed sheet would otherwise show only as "no parser
+    # recognises this ods file"); a spreadsheet that cannot even be opened is corrupt, which is said instead.
+    found = ""
+    if container in ("ods", "xlsx") or (container == "ole" and ole_kind(path) == "xls"):
+        from .weekly_bulletin import open_workbook  # raises ParseError naming the file for a corrupt container
+
+        found = f" (sheets: {open_workbook(path).sheet_names})"
+    wanted = "; ".join(f"{m.KIND}: {getattr(m, 'RECOGNISES', '?')}" for m in parsers())
+    raise ParseError(path, f"no parser recognises this {container} file{found}; each looks for: {wanted}")

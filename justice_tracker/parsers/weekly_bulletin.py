@@ -47,6 +47,9 @@ import pandas as pd
 from .base import PROVENANCE_COLUMNS, ParseError, Parsed, ole_kind, sniff_container
 
 KIND = "weekly_bulletin"
+# What identify() looks for, for the registry's "no parser recognises this file" message.
+RECOGNISES = ("a sheet 'Headlines- PUBLISHED' (layouts A1, A2) or 'Data' with a "
+              "'Useable Operational Capacity' row (B)")
 VERIFIED_AGAINST_PUBLISHED_FILE = False
 
 # --- Spreadsheet reading (shared with monthly_ods) ------------------------------------------------------------
@@ -436,6 +439,11 @@ class _Collector:
         if is_blank(raw):
             return  # an empty cell is not a published figure
         value, note = self.sheet.number(row, col)
+        # A count below zero is a typo or a corrupt cell, never a published figure; only headroom (UOC minus
+        # population) can go negative. Without this a population of -120 parsed as if it were real.
+        if value < 0 and measure != "headroom":
+            raise self.sheet.fail(f"cell {cell_name(row, col)}: {measure} ({group}, {period}) is {value:,.0f}; "
+                                  "a count cannot be negative")
         self.values[(period, measure, group)] = value
         self.rows.append({"period": period, "reference_date": reference_date, "measure": measure, "group": group,
                           "value": value, "note": note, "source_file": self.sheet.path.name,
@@ -524,6 +532,10 @@ def parse(path: Path | str) -> Parsed:
     if bulletin_date is None:
         raise sheet.fail(f"no bulletin date: no date cell or written date above the header row (row "
                          f"{header_row + 1})")
+    # A bulletin dated after today is a mistyped year (or a corrupt date cell): reject it rather than publish a
+    # figure for a week that has not happened.
+    if bulletin_date > dt.date.today():
+        raise sheet.fail(f"bulletin date {bulletin_date} (from {date_source}) is in the future")
     blocks[0].reference_date = bulletin_date
 
     collector = _Collector(sheet, layout)

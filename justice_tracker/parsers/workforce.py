@@ -30,6 +30,9 @@ from .accessible import Workbook, find_notes, find_table, label_key, parse_date,
 from .base import PROVENANCE_COLUMNS, Parsed, ParseError
 
 KIND = "hmpps_workforce"
+# What identify() looks for, for the registry's "no parser recognises this file" message.
+RECOGNISES = ("a first sheet titled 'Time series of HMPPS staff in post ...' or "
+              "'... staffing levels against targets'")
 VERIFIED_AGAINST_PUBLISHED_FILE = False
 
 LAYOUT_TIME_SERIES = "staff_in_post_time_series"
