@@ -193,6 +193,17 @@ def jupyter_book() -> Path:
     return built
 
 
+def sync_chart_files(built: Path) -> None:
+    """Make <site>/charts exactly _extra/charts. Sphinx copies html_extra_path over its previous output and
+    never deletes there (nor copies again what it thinks it has), so a chart removed since the last build would
+    stay in the site, and a deleted output folder would not come back."""
+    source = REPO_ROOT / "_extra" / "charts"
+    target = built / "charts"
+    shutil.rmtree(target, ignore_errors=True)
+    if source.is_dir():
+        shutil.copytree(source, target)
+
+
 def publish(built: Path) -> None:
     """Copy the finished build into place, then swap it in with renames: readers never see half a site."""
     incoming = BUILD_DIR / "html.incoming"
@@ -222,6 +233,7 @@ def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
         step = "running jupyter-book"
         start = time.perf_counter()
         built = jupyter_book()
+        sync_chart_files(built)
         log(f"  jupyter-book build ({time.perf_counter() - start:.1f} s)")
         step = "publishing"
         publish(built)

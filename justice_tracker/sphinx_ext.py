@@ -9,6 +9,7 @@
   editions; `jct-editions.js` then reads the site's `editions.json` and, on an edition that is no longer the
   newest, adds "you are viewing the edition of X; the latest is Y" and links to the same page in every edition.
   Old editions learn they are old at view time, so their files never have to change.
+- The sidebar's expand/collapse toggles get an accessible name (see `_name_nav_toggles`).
 """
 from __future__ import annotations
 
@@ -54,7 +55,37 @@ def edition_banner(pagename: str) -> str:
             f'<a href="{to_site_root}editions/index.html">All editions</a></p></div>')
 
 
+def _name_toggles(soup) -> None:
+    for summary in soup.select("li.has-children > details > summary"):
+        if summary.get("aria-label") or summary.get_text(strip=True):
+            continue
+        link = summary.find_parent("li").find("a", recursive=False)
+        name = link.get_text(" ", strip=True) if link is not None else ""
+        summary["aria-label"] = f"Pages under {name}" if name else "Pages under this entry"
+
+
+def _name_nav_toggles(context) -> None:
+    """pydata-sphinx-theme gives each sidebar entry that has sub-pages (here: Prisons) a <summary> holding only a
+    chevron icon, so a screen reader announces an unnamed disclosure button (axe: summary-name, serious). Name it
+    after its entry, aria-label="Pages under Prisons"; the reader adds "collapsed" or "expanded". The theme builds
+    the sidebar when the template calls generate_toctree_html, after this hook has run, so the function is wrapped
+    rather than the body edited. It returns a BeautifulSoup (cached per page): naming it twice changes nothing."""
+    generate = context.get("generate_toctree_html")
+    if generate is None or getattr(generate, "jct_named", False):
+        return
+
+    def named(*args, **kwargs):
+        soup = generate(*args, **kwargs)
+        if hasattr(soup, "select"):
+            _name_toggles(soup)
+        return soup
+
+    named.jct_named = True
+    context["generate_toctree_html"] = named
+
+
 def _page_context(app, pagename, templatename, context, doctree):
+    _name_nav_toggles(context)
     scripts = context.get("script_files")
     if scripts is None:
         return

@@ -30,6 +30,14 @@ def load_table(config: TrackerConfig, table_id: str, parse_dates: list[str] | No
     return frame
 
 
+def table_region(table_html: str, label: str) -> str:
+    """A table in a box that scrolls sideways when it is wider than the page, focusable and named so a keyboard
+    user can scroll it (axe: scrollable-region-focusable). Jupyter Book's own scrolling box around a cell's output
+    is made focusable only by the theme's script, so without JavaScript a wide table needs a box of its own."""
+    return (f'<div class="jct-table-wide" tabindex="0" role="region" aria-label="{html.escape(label, quote=True)}">'
+            f"{table_html}</div>")
+
+
 def attribution_html(config: TrackerConfig, source_ids: list[str], short: bool = False) -> str:
     """Credit the original publisher first, then any third party whose parse we use, with its licence."""
     if short:

@@ -13,6 +13,7 @@ from ..charts import COLOURS, ChartBlock, data_table_html, fmt_date, fmt_int, re
 from ..config import TrackerConfig, load_config
 from ..facts import Fact, load_facts
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
+from .common import table_region
 from .common import headline_tile as headline_tile_html
 
 # The report figures this page shows, by section. Each id must exist in data/curated/facts.csv.
@@ -425,7 +426,7 @@ def top_establishments_block(data: EstateData, config: TrackerConfig, n: int = 1
     caption = f"The {len(t)} establishments with the most places out of use, {fmt_date(latest['report_date'].iloc[0])}"
     table = data_table_html(t, caption, TOP_FORMATS)
     source = attribution_html(config, ["wfr-monthly"], short=True)
-    return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p><div class="jct-table-wide">{table}</div>'
+    return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p>{table_region(table, caption)}'
                      f'<p class="jct-chart-source">{source}</p>')
 
 
@@ -618,9 +619,9 @@ def cost_examples(data: EstateData) -> HtmlBlock:
         f"<tr><th scope=\"row\">{html.escape(f.measure)}</th><td>{html.escape(fact_value(f))}</td>"
         f"<td>{html.escape(KIND_WORDS[f.kind])}</td><td>{html.escape(f.period)}</td><td>{citation_html(f)}</td></tr>"
         for f in facts)
-    return HtmlBlock(
-        '<div class="jct-table-wide"><table class="jct-catalogue"><caption>Costs of the prison estate in the reports '
-        f"cited (not adjusted for inflation)</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    caption = "Costs of the prison estate in the reports cited (not adjusted for inflation)"
+    return HtmlBlock(table_region(f'<table class="jct-catalogue"><caption>{caption}</caption><thead><tr>{head}</tr>'
+                                  f"</thead><tbody>{body}</tbody></table>", caption))
 
 
 # Sources --------------------------------------------------------------------------------------------------------

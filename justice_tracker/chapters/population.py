@@ -11,6 +11,7 @@ from ..charts import COLOURS, ChartBlock, fmt_date, fmt_int, render_chart
 from ..config import TrackerConfig, load_config
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
+from .common import table_region
 
 
 @dataclass(frozen=True)
@@ -312,10 +313,11 @@ def scorecard(scores: pd.DataFrame) -> HtmlBlock:
             f"all of them is {scores['error'].mean():+,.0f} people ({scores['pct_error'].mean():+.1f}%).")
     from ..charts import data_table_html
 
+    caption = "Projection scorecard: central projections against outturn, by edition"
     return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p>'
-                     + data_table_html(table, "Projection scorecard: central projections against outturn, by edition",
-                                       {"Mean error (people)": "{:+,}", "Largest miss (people)": "{:+,}",
-                                        "Mean error (%)": "{:+.1f}"}))
+                     + table_region(data_table_html(table, caption, {"Mean error (people)": "{:+,}",
+                                                                     "Largest miss (people)": "{:+,}",
+                                                                     "Mean error (%)": "{:+.1f}"}), caption))
 
 
 def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: TrackerConfig) -> ChartBlock:

@@ -8,7 +8,7 @@ import pandas as pd
 from ..charts import data_table_html, fmt_date
 from ..config import TrackerConfig, load_config
 from ..reconcile import reconcile, summary
-from .common import HtmlBlock
+from .common import HtmlBlock, table_region
 
 
 def config() -> TrackerConfig:
@@ -27,7 +27,8 @@ def summary_table(results: pd.DataFrame) -> HtmlBlock:
            "largest_difference", "tolerance"]]
     s.columns = ["Check", "What is compared", "From", "To", "Dates compared", "Agree", "Differ",
                  "No counterpart", "Largest difference", "Tolerance"]
-    return HtmlBlock(data_table_html(s, "Reconciliation checks: one row per pair of sources"))
+    caption = "Reconciliation checks: one row per pair of sources"
+    return HtmlBlock(table_region(data_table_html(s, caption), caption))
 
 
 def mismatches(results: pd.DataFrame) -> HtmlBlock:
@@ -36,7 +37,8 @@ def mismatches(results: pd.DataFrame) -> HtmlBlock:
         return HtmlBlock("<p>Every compared date agrees within its tolerance.</p>")
     bad = bad[["check_id", "date", "value_a", "ref_a", "value_b", "ref_b", "difference"]]
     bad.columns = ["Check", "Date", "Value A", "Row A", "Value B", "Row B", "Difference (A - B)"]
-    return HtmlBlock(data_table_html(bad, f"Dates where two sources differ by more than the tolerance ({len(bad)})"))
+    caption = f"Dates where two sources differ by more than the tolerance ({len(bad)})"
+    return HtmlBlock(table_region(data_table_html(bad, caption), caption))
 
 
 def full_table(results: pd.DataFrame) -> HtmlBlock:
