@@ -35,6 +35,7 @@ from .config import TrackerConfig
 from .files import atomic_write_text, sha256_bytes, sha256_file
 from .paths import BUILD_DIR, REPO_ROOT
 from .revisions import config_methods, latest_period
+from .sitecheck import file_manifest, verify_manifest
 
 EDITIONS_DIR = REPO_ROOT / "editions"
 PUBLISHED_DIR = BUILD_DIR / "site"
@@ -251,21 +252,8 @@ def _run_build(src: Path, edition: dict, log) -> Path:
     return built
 
 
-def file_manifest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): sha256_file(p)
-            for p in sorted(root.rglob("*")) if p.is_file() and p.relative_to(root).as_posix() != MANIFEST}
-
-
 def manifest_text(edition_id: str, files: dict[str, str]) -> str:
     return json.dumps({"edition": edition_id, "files": files}, indent=1, sort_keys=True) + "\n"
-
-
-def manifest_differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
-    problems = [f"missing: {p}" for p in sorted(set(expected) - set(actual))]
-    problems += [f"extra: {p}" for p in sorted(set(actual) - set(expected))]
-    problems += [f"changed: {p} ({expected[p][:12]} -> {actual[p][:12]})"
-                 for p in sorted(set(expected) & set(actual)) if expected[p] != actual[p]]
-    return problems
 
 
 def build_edition(edition_id: str, from_commit: bool = False, install: bool = True, log=print) -> Path:
@@ -285,7 +273,7 @@ def build_edition(edition_id: str, from_commit: bool = False, install: bool = Tr
     files = file_manifest(built)
     if recorded_path.exists():
         recorded = json.loads(recorded_path.read_text(encoding="utf-8"))["files"]
-        problems = manifest_differences(recorded, files)
+        problems = verify_manifest(built, recorded)
         if problems:
             raise EditionError(f"edition {edition_id}: the rebuild does not match editions/{edition_id}/{MANIFEST} "
                                f"({len(problems)} difference(s)); nothing was installed. Build output kept in "
@@ -337,7 +325,7 @@ def build_all(config: TrackerConfig, log=print) -> Path:
         target = PUBLISHED_DIR / "editions" / edition["id"]
         if target.exists():
             recorded = json.loads((edition_dir(edition["id"]) / MANIFEST).read_text(encoding="utf-8"))["files"]
-            problems = manifest_differences(recorded, file_manifest(target))
+            problems = verify_manifest(target, recorded)
             if problems:
                 raise EditionError(f"built edition {edition['id']} in {target} does not match its manifest:\n  "
                                    + "\n  ".join(problems[:20]))
