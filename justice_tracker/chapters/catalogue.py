@@ -15,7 +15,7 @@ from ..config import Source, TrackerConfig, load_config
 from ..fetch.lock import SourcesLock
 from ..parsers.registry import PARSER_MODULES
 from ..paths import REPO_ROOT
-from .common import HtmlBlock, load_table
+from .common import HtmlBlock, html_table, load_table
 
 DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "quarter_start", "year", "current_publish_date")
 
@@ -154,8 +154,4 @@ def parsers_table() -> HtmlBlock:
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f'<th scope="col">{h}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<div class="jct-table-wide" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
-            f'<table class="jct-catalogue"><caption>{html.escape(caption)}</caption><thead><tr>{th}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+    return html_table(caption, head, rows, "jct-catalogue")

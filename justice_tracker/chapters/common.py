@@ -38,6 +38,14 @@ def table_region(table_html: str, label: str) -> str:
             f"{table_html}</div>")
 
 
+def html_table(caption: str, head: list[str], rows: list[list[str]], table_class: str = "jct-data-table") -> str:
+    """A captioned table in a focusable region; `head` and the cells are HTML already (escape data first)."""
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return table_region(f'<table class="{table_class}"><caption>{html.escape(caption)}</caption><thead><tr>{th}</tr>'
+                        f"</thead><tbody>{body}</tbody></table>", caption)
+
+
 def attribution_html(config: TrackerConfig, source_ids: list[str], short: bool = False) -> str:
     """Credit the original publisher first, then any third party whose parse we use, with its licence."""
     if short:

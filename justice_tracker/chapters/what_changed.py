@@ -15,7 +15,7 @@ from ..config import load_config
 from ..files import atomic_write_text
 from ..paths import REPO_ROOT
 from ..revisions import Changes, Vintage, compare, config_methods
-from .common import HtmlBlock
+from .common import HtmlBlock, html_table
 
 CHANGES_FILE = REPO_ROOT / "_extra" / "changes.json"  # html_extra_path: <edition>/changes.json
 MAX_ROWS = 300  # on the page; changes.json has every revision
@@ -97,11 +97,7 @@ def _obs(o: dict | None, fmt: str) -> str:
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return (f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
-            f'<table class="jct-data-table"><caption>{html.escape(caption)}</caption><thead><tr>{th}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+    return html_table(caption, [html.escape(h) for h in head], rows)
 
 
 def headlines_table(changes: Changes | None) -> HtmlBlock:
