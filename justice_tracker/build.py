@@ -24,24 +24,18 @@ from .charts import write_vega_bundle
 from .config import TocEntry, TrackerConfig
 from .files import atomic_write_text, sha256_file
 from .notebooks import NotebookError, execute, output_path
-from .paths import BUILD_DIR, REPO_ROOT, SITE_DIR
+from .paths import BUILD_DIR, PACKAGE_DIR, REPO_ROOT, SITE_DIR
+from .errors import BuildError, BuildInterrupted  # noqa: F401 (re-exported)
 
 TOC_FILE = REPO_ROOT / "_toc.yml"
 TOC_HEADER = "# Generated from the toc section of tracker.yml by `make toc`; edit tracker.yml, not this file.\n"
 CACHE_FILE = BUILD_DIR / "notebook-cache.json"
 JB_DIR = BUILD_DIR / "jupyter-book"
-# What a chapter may read besides its processed tables: hashed into every notebook's key.
-SHARED_INPUTS = ["justice_tracker", "data/curated", "data/reference"]
+# What a chapter may read besides its processed tables: hashed into every notebook's key (the package's code
+# wherever it is installed, and the project's curated and reference data).
+SHARED_INPUTS = ["data/curated", "data/reference"]
 EDITION_ENV = ("JCT_EDITION", "JCT_EDITION_DATE", "JCT_PREVIOUS_EDITION")
 EDITIONS_DIR = REPO_ROOT / "editions"
-
-
-class BuildError(RuntimeError):
-    pass
-
-
-class BuildInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a build; the message says which step it stopped in (the CLI prints it, not a traceback)."""
 
 
 def check_templates(config: TrackerConfig) -> None:
@@ -80,10 +74,10 @@ def write_toc(config: TrackerConfig) -> bool:
 
 def code_fingerprint() -> str:
     h = hashlib.sha256()
-    for top in SHARED_INPUTS:
-        for path in sorted((REPO_ROOT / top).rglob("*")):
+    for top in [PACKAGE_DIR, *(REPO_ROOT / t for t in SHARED_INPUTS)]:
+        for path in sorted(top.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                h.update(str(path.relative_to(REPO_ROOT)).encode())
+                h.update(str(path.relative_to(top.parent)).encode())
                 h.update(sha256_file(path).encode())
     return h.hexdigest()
 

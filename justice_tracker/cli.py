@@ -1,21 +1,29 @@
-"""Command line: `python -m justice_tracker <command>` (the Makefile calls these)."""
+"""Command line: `python -m justice_tracker <command>` (the Makefile calls these).
+
+`--config PATH` makes the folder of PATH the project root for the whole run (see paths.py). That is why nothing
+from the package is imported at the top of this module: the root is set from the arguments first.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
-from .config import ConfigError, load_config
+
+def load_config(path=None):
+    from .config import load_config as load
+
+    return load(path) if path else load()
 
 
 def cmd_data(args) -> int:
-    from .ingest import build_tables, write_tables
+    from .ingest import run_data
 
     config = load_config(args.config)
-    built = build_tables(config, only=args.table or None)
-    hashes = write_tables(config, built)
-    for tid, digest in hashes.items():
-        print(f"  {config.processed_dir}/{tid}.csv  {len(built[tid]):>6,} rows  sha256 {digest[:12]}")
+    run = run_data(config, only=args.table or None, force=args.force, log=None)
+    print(run.report())
     return 0
 
 
@@ -23,10 +31,11 @@ def cmd_parse(args) -> int:
     import json
 
     from .parsers.base import ParseError
+    from .parsers.prison_names import load_prison_names
     from .parsers.registry import parse_file
 
     try:
-        parsed = parse_file(args.path)
+        parsed = parse_file(args.path, names=load_prison_names(load_config(args.config)))
     except ParseError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -45,25 +54,43 @@ def cmd_update(args) -> int:
     from .fetch.http import FetchError
     from .fetch.runner import update_from_args
     from .fetch.schedule import ScheduleError, fetch_schedule
-    from .paths import REPO_ROOT
 
     config = load_config(args.config)
     code = update_from_args(config, args)
     if args.dry_run:
         return code
     # The publication calendar feeds the "next release" dates; each day's copy is kept, never overwritten.
-    target = REPO_ROOT / config.raw_dirs[0] / config.source("moj-release-calendar").slug / \
+    target = config.download_dir() / config.source("moj-release-calendar").slug / \
         f"publications-{dt.date.today().isoformat()}.json"
     if target.exists():
         print(f"calendar: {target.name} already saved today")
-        return code
-    try:
-        releases = fetch_schedule(save_to=target)
-        print(f"calendar: {len(releases)} series saved to {target.relative_to(REPO_ROOT)}")
-    except (FetchError, ScheduleError) as e:
-        print(f"error: publication calendar not updated: {e}", file=sys.stderr)
-        return 1
+    else:
+        try:
+            releases = fetch_schedule(save_to=target)
+            print(f"calendar: {len(releases)} series saved to {target.relative_to(config.root)}")
+        except (FetchError, ScheduleError) as e:
+            print(f"error: publication calendar not updated: {e}", file=sys.stderr)
+            code = 1
+    _print_data_plan(config)
     return code
+
+
+def _print_data_plan(config) -> None:
+    """After an update: which tables `make data` will rebuild, and why (new or changed raw files)."""
+    from .errors import MissingRawFile
+    from .ingest import plan_data
+
+    try:
+        planned = [t for t in plan_data(config) if t.status == "planned"]
+    except MissingRawFile as e:
+        print(f"make data cannot run here yet: {str(e).splitlines()[0]} (see `make data`)")
+        return
+    if not planned:
+        print("make data: every processed table is up to date with the raw files")
+        return
+    print(f"make data will rebuild {len(planned)} table(s):")
+    for t in planned:
+        print(f"  {t.table.id:<30} ({t.reason})")
 
 
 def cmd_toc(args) -> int:
@@ -130,21 +157,44 @@ def cmd_publish_check(args) -> int:
     return 0
 
 
+def _set_project_root(config: str | None) -> None:
+    """Make the config's folder the project root for this process and everything it starts."""
+    if not config:
+        return
+    path = Path(config).resolve()
+    if not path.is_file():
+        print(f"error: config file {path} not found", file=sys.stderr)
+        raise SystemExit(2)
+    if "justice_tracker.paths" in sys.modules:
+        from .paths import CONFIG_FILE
+
+        if CONFIG_FILE != path:
+            raise RuntimeError(f"--config {path}: the project root was already set to {CONFIG_FILE.parent}")
+    os.environ["JCT_CONFIG"] = str(path)
+    os.environ["JCT_PROJECT_ROOT"] = str(path.parent)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="justice-tracker", description=__doc__)
-    parser.add_argument("--config", default="tracker.yml", help="path to tracker.yml")
+    parser = argparse.ArgumentParser(prog="justice-tracker", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=None,
+                        help="path to the config file (default: tracker.yml in the repository); its folder is the "
+                             "project root: data/, notebooks/, book/ and _build/ are found there")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("data", help="rebuild data/processed from the raw files")
-    p.add_argument("--table", action="append", help="only this table (repeatable)")
+    p = sub.add_parser("data", help="rebuild the processed tables whose inputs changed")
+    p.add_argument("--table", action="append", help="only this table and the tables derived from it (repeatable)")
+    p.add_argument("--force", action="store_true", help="rebuild every table, changed or not")
     p.set_defaults(func=cmd_data)
     p = sub.add_parser("parse", help="print the tidy table for one raw file as CSV on stdout")
     p.add_argument("path", help="a raw file (any supported MoJ release or legacy bulletin)")
     p.set_defaults(func=cmd_parse)
     p = sub.add_parser("update", help="fetch new MoJ files from GOV.UK into data/raw and record them in "
                                       "data/sources.lock")
-    from .fetch.runner import add_update_arguments
-
-    add_update_arguments(p)
+    p.add_argument("--dry-run", action="store_true",
+                   help="list what would be fetched (page, attachment, classification, url, size); write nothing")
+    p.add_argument("--only", action="append", metavar="RELEASE", help="only this release id (repeatable)")
+    p.add_argument("--api-base", default=None,
+                   help="GOV.UK API base URL (default: $JCT_GOVUK_API_BASE, else https://www.gov.uk)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_update)
     sub.add_parser("toc", help="regenerate _toc.yml from tracker.yml").set_defaults(func=cmd_toc)
     p = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
@@ -166,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site", default="_build/site")
     p.set_defaults(func=cmd_publish_check)
     args = parser.parse_args(argv)
+    _set_project_root(args.config)
+    from .errors import ConfigError
+
     try:
         return args.func(args)
     except ConfigError as e:

@@ -7,19 +7,14 @@ before anything runs, naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .errors import ConfigError  # noqa: F401 (re-exported)
 from .fetch.releases import Release
-from .paths import REPO_ROOT
-
-CONFIG_FILE = REPO_ROOT / "tracker.yml"
-
-
-class ConfigError(Exception):
-    """tracker.yml is missing, malformed or inconsistent."""
+from .paths import CONFIG_FILE, REPO_ROOT
 
 
 class _Strict(BaseModel):
@@ -55,14 +50,33 @@ class Source(_Strict):
     parser: str = Field("", description="module that reads the raw files; its VERIFIED_AGAINST_PUBLISHED_FILE "
                                          "says whether it has been checked on a real published file")
     schedule_id: str = Field("", description="id of the release in the data.justice.gov.uk publication calendar")
+    parsers: list[str] = Field(default_factory=list, description="for an official source: the parser modules that "
+                               "read its files (the first whose identify() recognises a file parses it)")
+    optional: bool = Field(False, description="the source may have no file at all (official downloads, which a "
+                                              "fresh clone does not have until `make update`)")
+    unrecognised: Literal["error", "skip"] = Field(
+        "error", description="a file no parser of the source recognises: an error naming it, or skipped and listed "
+                             "(for releases whose pages carry many other workbooks)")
+
+    @property
+    def official(self) -> bool:
+        """Parsed here from the publisher's own files, not from a third party's parse of them."""
+        return not self.third_party
 
 
 class Table(_Strict):
-    """A processed table in data/processed, built by one function from named sources."""
+    """A processed table in data/processed, built by one function from its declared inputs: raw sources and other
+    processed tables. The builder is called as builder(config, table, inputs) and `inputs` holds exactly the
+    tables listed here, so the dependency graph is what tracker.yml says, never guessed from code."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     builder: str = Field(description="module:function that returns the table")
     sources: list[str]
+    tables: list[str] = Field(default_factory=list, description="processed tables this one is derived from")
+    precedence: list[str] = Field(default_factory=list, description=(
+        "source ids, strongest first, for a table that more than one source covers: for each period the rows of "
+        "the first source that has that period are kept; where a weaker source disagrees, both are listed on the "
+        "reconciliation page"))
     description: str
     key: list[str] = Field(min_length=1, description="columns that identify a row; unique in the table "
                                                      "(the revisions page matches rows between editions on it)")
@@ -76,7 +90,24 @@ class Table(_Strict):
         dupes = sorted({c for c in self.key if self.key.count(c) > 1})
         if dupes:
             raise ValueError(f"table {self.id!r}: key lists {dupes} twice")
+        if self.precedence and self.period_column() is None:
+            raise ValueError(f"table {self.id!r}: precedence needs a period column (set `period:`)")
+        stray = [s for s in self.precedence if s not in self.sources]
+        if stray:
+            raise ValueError(f"table {self.id!r}: precedence names {stray}, which are not among its sources")
         return self
+
+
+    def period_column(self) -> str | None:
+        """The column that dates a row: `period` when set, else the first date-like key column (date, month,
+        quarter_start, ..._date); None for a table with no period (a register, a calendar)."""
+        if self.period:
+            return self.period
+        return next((c for c in self.key if c in PERIOD_NAMES or c.endswith(PERIOD_SUFFIXES)), None)
+
+
+PERIOD_NAMES = {"date", "month", "year", "quarter", "quarter_start"}
+PERIOD_SUFFIXES = ("_date", "_month", "_year", "_start")
 
 
 class Headline(_Strict):
@@ -166,6 +197,10 @@ class TrackerConfig(_Strict):
             for sid in table.sources:
                 if sid not in source_ids:
                     raise ValueError(f"table {table.id!r} names unknown source {sid!r}")
+            for tid in table.tables:
+                if tid not in table_ids:
+                    raise ValueError(f"table {table.id!r} is derived from unknown table {tid!r}")
+        self.build_order()  # raises on a cycle
         headline_ids = [h.id for h in self.headlines]
         dupes = {i for i in headline_ids if headline_ids.count(i) > 1}
         if dupes:
@@ -187,6 +222,44 @@ class TrackerConfig(_Strict):
         if dupes:
             raise ValueError(f"a page is listed twice in the toc: {sorted(dupes)}")
         return self
+
+    def build_order(self, only: list[str] | None = None) -> list[Table]:
+        """Tables in dependency order (inputs before the tables derived from them; otherwise tracker.yml order).
+        With `only`, those tables and every table derived from them, directly or not."""
+        by_id = {t.id: t for t in self.tables}
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(tid: str, path: list[str]) -> None:
+            if state.get(tid) == "done":
+                return
+            if state.get(tid) == "visiting":
+                raise ValueError(f"tables form a cycle: {' -> '.join(path + [tid])}")
+            state[tid] = "visiting"
+            for up in by_id[tid].tables:
+                visit(up, path + [tid])
+            state[tid] = "done"
+            order.append(tid)
+
+        for t in self.tables:
+            visit(t.id, [])
+        if only is not None:
+            unknown = [t for t in only if t not in by_id]
+            if unknown:
+                raise ConfigError(f"unknown table(s) {unknown}; tracker.yml has {sorted(by_id)}")
+            wanted = set(only)
+            for tid in order:
+                if set(by_id[tid].tables) & wanted:
+                    wanted.add(tid)
+            order = [t for t in order if t in wanted]
+        return [by_id[t] for t in order]
+
+    def downstream(self, table_ids: set[str]) -> set[str]:
+        """The tables derived, directly or not, from any of these."""
+        return {t.id for t in self.build_order(sorted(table_ids))} - set(table_ids)
+
+    def tables_reading_source(self, source_id: str) -> list[str]:
+        return [t.id for t in self.tables if source_id in t.sources]
 
     def chapters(self) -> list[TocEntry]:
         return [c for part in self.toc.parts for c in part.chapters]
@@ -242,11 +315,24 @@ class TrackerConfig(_Strict):
                 return t
         raise KeyError(f"no table {table_id!r} in tracker.yml")
 
+    @property
+    def root(self) -> Path:
+        """The project root: the folder of the config file (see paths.py)."""
+        return REPO_ROOT
+
+    @property
+    def processed_folder(self) -> Path:
+        return self.root / self.processed_dir
+
     def processed_path(self, table_id: str) -> Path:
-        return REPO_ROOT / self.processed_dir / f"{table_id}.csv"
+        return self.processed_folder / f"{table_id}.csv"
 
     def raw_dir_paths(self) -> list[Path]:
-        return [(REPO_ROOT / d).resolve() for d in self.raw_dirs]
+        return [(self.root / d).resolve() for d in self.raw_dirs]
+
+    def download_dir(self) -> Path:
+        """Where `update` stores what it downloads: the first raw directory."""
+        return self.raw_dir_paths()[0]
 
 
 def load_config(path: Path | str = CONFIG_FILE) -> TrackerConfig:

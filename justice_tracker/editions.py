@@ -36,6 +36,7 @@ from .files import atomic_write_text, sha256_bytes, sha256_file
 from .paths import BUILD_DIR, REPO_ROOT
 from .revisions import config_methods, latest_period
 from .sitecheck import file_manifest, verify_manifest
+from .errors import EditionError  # noqa: F401 (re-exported)
 
 EDITIONS_DIR = REPO_ROOT / "editions"
 PUBLISHED_DIR = BUILD_DIR / "site"
@@ -46,10 +47,6 @@ FROZEN = ["data/processed", "data/curated", "data/reference", "data/sources.lock
 MANIFEST = "manifest.json"
 # The build's own outputs never go into an edition's source tree.
 NOT_SOURCE = ("_build/", "book/**/*.ipynb", "_static/vendor/", "_extra/charts/", "editions/", "data/")
-
-
-class EditionError(RuntimeError):
-    pass
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -237,7 +234,9 @@ def prepare_source(edition: dict, dest: Path, from_commit: bool) -> None:
 
 def _run_build(src: Path, edition: dict, log) -> Path:
     env = dict(os.environ)
-    env.update({"PYTHONPATH": str(src), "JCT_EDITION": edition["id"], "JCT_EDITION_DATE": edition["date"],
+    # The edition's own tree is the project root (and its code the code): never the caller's.
+    env.update({"PYTHONPATH": str(src), "JCT_PROJECT_ROOT": str(src), "JCT_CONFIG": str(src / "tracker.yml"),
+                "JCT_EDITION": edition["id"], "JCT_EDITION_DATE": edition["date"],
                 "JCT_PREVIOUS_EDITION": edition.get("previous") or "", "PYTHONHASHSEED": "0"})
     log(f"  building edition {edition['id']} in {src.relative_to(REPO_ROOT) if src.is_relative_to(REPO_ROOT) else src}")
     proc = subprocess.run([sys.executable, "-m", "justice_tracker", "build", "--force"], cwd=src, env=env,

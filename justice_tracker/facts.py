@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .paths import REPO_ROOT
+from .errors import FactsError  # noqa: F401 (re-exported)
 
 FACTS_FILE = REPO_ROOT / "data" / "curated" / "facts.csv"
 Topic = Literal["population", "staffing", "estate", "recalls", "probation", "early_release"]
@@ -74,10 +75,6 @@ class Fact(_Cited):
         if len(v.split()) > 30:
             raise ValueError("quotes are kept to 30 words or fewer")
         return v
-
-
-class FactsError(ValueError):
-    pass
 
 
 def load_facts(path: Path = FACTS_FILE) -> list[Fact]:

@@ -15,14 +15,11 @@ import nbformat
 from .config import TocEntry
 from .files import atomic_write_text
 from .paths import REPO_ROOT
+from .errors import NotebookError  # noqa: F401 (re-exported)
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # Papermill records wall-clock times; they would make every rebuild differ.
 VOLATILE_METADATA = ("papermill",)
-
-
-class NotebookError(RuntimeError):
-    """A template could not be prepared or raised while executing."""
 
 
 def fill_markdown(nb: nbformat.NotebookNode, parameters: dict, template: str) -> None:

@@ -7,10 +7,7 @@ from pathlib import Path
 
 from .config import Source, TrackerConfig
 from .files import sha256_file
-
-
-class MissingRawFile(FileNotFoundError):
-    """A raw file a table needs is in none of the raw directories."""
+from .errors import MissingRawFile  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,8 @@ def _is_pattern(name: str) -> bool:
 
 def list_raw(config: TrackerConfig, source_id: str) -> list[RawFile]:
     """Every raw file of a source, sorted by name. `files` entries may be glob patterns ("*.rtf"), matched in the
-    first raw directory that has the source's folder; together they must match at least one file."""
+    first raw directory that has the source's folder; together they must match at least one file, unless the
+    source is optional (official downloads a fresh clone does not have)."""
     source = config.source(source_id)
     found: dict[str, RawFile] = {}
     for entry in source.files:
@@ -64,7 +62,7 @@ def list_raw(config: TrackerConfig, source_id: str) -> list[RawFile]:
         matches = sorted(p for p in folders[0].glob(entry) if p.is_file()) if folders else []
         for path in matches:
             found.setdefault(path.name, RawFile(source=source, name=path.name, path=path))
-    if not found:
+    if not found and not source.optional:
         where = " or ".join(str(b / source.slug) for b in config.raw_dir_paths())
         raise MissingRawFile(f"no raw file matches {source.files} (source {source_id!r}) in {where}")
     return [found[k] for k in sorted(found)]

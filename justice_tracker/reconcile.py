@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import TrackerConfig
-from .chapters.common import load_table
+from .tables import load_table
 
 COLUMNS = ["check_id", "figure", "date", "source_a", "value_a", "ref_a", "source_b", "value_b", "ref_b",
            "difference", "tolerance", "status"]

@@ -55,7 +55,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Headline, Table, TrackerConfig
+from .tables import read_text_table
+from .config import PERIOD_NAMES, PERIOD_SUFFIXES, Headline, Table, TrackerConfig
 
 REASONS = ("new-period", "revised-by-publisher", "correction", "method-change", "unchanged")
 DEFAULT_METHOD = "1"
@@ -72,8 +73,8 @@ PROVENANCE_COLUMNS = frozenset({
 FILE_COLUMNS = ("source_id", "source_file", "source_url", "raw_sha256")
 PUBLISHER_COLUMNS = FILE_COLUMNS + ("bulletin_url", "bulletin_title")
 
-_DATE_NAMES = {"date", "month", "year", "quarter", "quarter_start"}
-_DATE_SUFFIXES = ("_date", "_month", "_year", "_start")
+_DATE_NAMES = PERIOD_NAMES
+_DATE_SUFFIXES = PERIOD_SUFFIXES
 _TOLERANCE = 1e-9
 _REMOVED_EXAMPLES = 10
 _REASON_WORDS = {"new-period": "new period", "revised-by-publisher": "revised by the publisher",
@@ -135,7 +136,7 @@ def _read(vintage: Vintage, table: Table) -> pd.DataFrame | None:
     if not path.exists():
         return None
     # All text, blanks as "": key values are compared and reported exactly as written in the CSV.
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_text_table(path)
     missing = [c for c in table.key if c not in frame.columns]
     if missing:
         raise ValueError(f"table {table.id} ({vintage.label}): key column(s) {missing} not in {path.name}")
@@ -183,9 +184,7 @@ def _is_date_name(name: str) -> bool:
 
 
 def _period_column(table: Table) -> str | None:
-    if table.period:
-        return table.period
-    return next((c for c in table.key if _is_date_name(c)), None)
+    return table.period_column()
 
 
 def latest_period(table: Table, csv_path: Path) -> str | None:
@@ -194,7 +193,7 @@ def latest_period(table: Table, csv_path: Path) -> str | None:
     column = _period_column(table)
     if column is None:
         return None
-    values = pd.read_csv(csv_path, usecols=[column], dtype=str, keep_default_na=False)[column]
+    values = read_text_table(csv_path, [column])[column]
     values = values[values.str.strip() != ""]
     if values.empty:
         return None

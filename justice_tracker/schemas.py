@@ -23,10 +23,13 @@ def _count(nullable: bool = False, positive: bool = False) -> pa.Column:
     return pa.Column("Int64" if nullable else "int64", checks=[check], nullable=nullable, coerce=nullable)
 
 
+# Where a file was published: https, or a mirror on this machine (`update` against a local GOV.UK mirror).
+PUBLISHED_URL = r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?/)"
+
 PROVENANCE = {
     "source_id": _text(r"^[a-z0-9-]+$"),
     "source_file": _text(r"^[^/]+/.+"),
-    "source_url": _text(r"^https://"),
+    "source_url": _text(PUBLISHED_URL),
     "raw_sha256": _text(SHA256),
     "row_ref": _text(r"\S"),
 }
@@ -43,14 +46,20 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "uoc": _count(positive=True),
         "headroom": pa.Column("int64"),
         "pct_uoc_in_use": pa.Column(float, pa.Check.in_range(50, 120)),
-        "population_prisons": _count(nullable=True),
-        "population_irc": _count(nullable=True),
-        "operating_margin": _count(nullable=True),
+        **{c: _count(nullable=True) for c in (
+            "population_prisons", "population_irc", "population_male", "population_female", "population_adult_male",
+            "population_ycs", "uoc_adult_male", "uoc_female", "uoc_ycs")},
+        # Headroom by part of the estate is UOC minus population: negative when that part is over capacity.
+        **{c: pa.Column("Int64", nullable=True, coerce=True) for c in (
+            "headroom_adult_male", "headroom_female", "headroom_ycs")},
+        **{c: _count(nullable=True) for c in (
+            "operating_margin", "operating_margin_adult_male", "operating_margin_female", "operating_margin_ycs",
+            "hdc_caseload")},
         "layout": _text(),
         "week_gap_days": _count(nullable=True),
         "derivation": _text(r"\S"),
         "bulletin_title": _text(),
-        "bulletin_url": _text(r"^(https://.*)?$"),
+        "bulletin_url": _text(PUBLISHED_URL + "|^$"),
     }),
     "weekly_population_prt": _schema({
         "date": _text(ISO_DATE, unique=True),

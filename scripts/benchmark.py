@@ -7,7 +7,7 @@ Sections, in the order they run (all by default):
   ingest   every sample raw file (data/raw, ../shared/data/raw) through parsers.registry.parse_file, by kind,
            then the full ingest.build_tables(config) in memory (nothing is written). Baseline: reading the
            same files' bytes (page cache warm), so the ratio is the parse cost relative to the I/O.
-  readers  realistic workbooks written with justice_tracker.synthetic (52 weekly bulletins in one workbook; a
+  readers  realistic workbooks written with tests/support/synthetic (52 weekly bulletins in one workbook; a
            130-prison monthly sheet), each as .xlsx and .ods, read with pandas engine="calamine" and with
            engine="openpyxl" (.xlsx) / engine="odf" (.ods); median of --repeats reads. Baseline: calamine, so
            the ratio is how many times slower the pure-Python reader is. The frames must be equal across
@@ -51,6 +51,9 @@ from urllib.parse import unquote, urlparse
 
 SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS.parent))
+# The synthetic workbook writers are test support (tests/support/synthetic), importable as `support.synthetic`
+# with tests/ on the path, as pytest's pythonpath = ["tests"] (pyproject.toml) does for the tests.
+sys.path.insert(1, str(SCRIPTS.parent / "tests"))
 
 from justice_tracker.paths import REPO_ROOT  # noqa: E402
 
@@ -280,7 +283,7 @@ def section_ingest(args) -> dict:
 
 def _captured_sheets(write) -> list:
     """The (sheet name, Grid) list a synthetic writer would save, without saving it."""
-    from justice_tracker.synthetic import monthly, weekly
+    from support.synthetic import monthly, weekly
 
     captured = []
 
@@ -309,8 +312,8 @@ def _save(path: Path, sheets) -> Path:
 
 
 def _fixtures(tmp: Path) -> dict[str, dict]:
-    from justice_tracker.synthetic import (synthetic_establishments, synthetic_weekly_series, write_monthly_bulletin,
-                                           write_weekly_bulletin)
+    from support.synthetic import (synthetic_establishments, synthetic_weekly_series, write_monthly_bulletin,
+                                   write_weekly_bulletin)
 
     weekly_sheets = []
     for bulletin in synthetic_weekly_series("B", n_weeks=52, first_date=dt.date(2025, 1, 6)):
@@ -361,7 +364,7 @@ def section_readers(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="jct-bench-readers-") as tmp:
         start = time.perf_counter()
         fixtures = _fixtures(Path(tmp))
-        print(f"fixtures written with justice_tracker.synthetic in {secs(time.perf_counter() - start)}; each read "
+        print(f"fixtures written with support.synthetic in {secs(time.perf_counter() - start)}; each read "
               f"{args.repeats}x after one untimed read (sheet_name=None, header=None); times are medians")
         rows = []
         for name, fx in fixtures.items():

@@ -41,7 +41,8 @@ def test_unknown_key_is_rejected_with_its_location(tmp_path):
 
 def test_table_naming_an_unknown_source_is_rejected(tmp_path):
     data = _raw()
-    data["tables"][0]["sources"] = ["no-such-source"]
+    plain = next(t for t in data["tables"] if not t.get("precedence"))
+    plain["sources"] = ["no-such-source"]
     with pytest.raises(ConfigError, match="unknown source 'no-such-source'"):
         load_config(_write(tmp_path, data))
 

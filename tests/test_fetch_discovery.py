@@ -3,7 +3,7 @@ from the recorded shapes with the new titles and slugs the publisher has since u
 
 from justice_tracker.fetch.govuk import API_BASE_ENV, Discoverer, GovUkApi
 from justice_tracker.fetch.http import HttpClient
-from justice_tracker.fetch.runner import main_update
+from justice_tracker.cli import main as cli_main
 from test_fetch_support import (  # noqa: F401  (web is a fixture)
     API, PRISON_COLLECTION, attachment, collection, derived_page, document_link, publication, recorded_2012_page,
     recorded_collection, replay_cassette, run, web,
@@ -201,18 +201,18 @@ def test_the_api_base_comes_from_the_argument_or_the_environment(web, config, tm
     assert web.calls_to(f"{API}/api/content{PRISON_COLLECTION}") == 0
 
 
-def test_main_update_prints_the_dry_run_and_returns_the_exit_code(web, capsys):
+def test_update_command_prints_the_dry_run_and_returns_the_exit_code(web, capsys):
     _tiny_prison_collection(web, API)
-    assert main_update(["--dry-run", "--no-progress", "--only", "prison-population-weekly"]) == 0
+    assert cli_main(["update", "--dry-run", "--no-progress", "--only", "prison-population-weekly"]) == 0
     out = capsys.readouterr().out
     assert "1 file(s) would be fetched" in out and "Population bulletin: weekly 6 January 2025 | weekly 2025-01-06" in out
     assert all(agent.startswith("justice-crisis-tracker/") for agent in web.user_agents)
 
     web.add(f"{API}/api/content{WEEKLY_2025}", b"<html>maintenance</html>")
-    assert main_update(["--dry-run", "--no-progress", "--only", "prison-population-weekly"]) == 1
+    assert cli_main(["update", "--dry-run", "--no-progress", "--only", "prison-population-weekly"]) == 1
     assert "response is not valid JSON" in capsys.readouterr().out
 
-    assert main_update(["--dry-run", "--only", "no-such-release"]) == 1
+    assert cli_main(["update", "--dry-run", "--only", "no-such-release"]) == 1
     assert "unknown release id(s) ['no-such-release']" in capsys.readouterr().err
 
 

@@ -3,7 +3,6 @@ import pytest
 import yaml
 
 from justice_tracker.config import CONFIG_FILE, ConfigError, load_config
-from justice_tracker.fetch.releases import load_releases
 from justice_tracker.fetch.runner import run_update
 from test_fetch_support import web  # noqa: F401  (a fixture: no request may reach the network)
 
@@ -17,7 +16,7 @@ def _with_release_change(tmp_path, change):
 
 
 def test_tracker_yml_declares_the_five_releases():
-    releases = load_releases()
+    releases = load_config().releases
     assert [r.id for r in releases] == [
         "prison-population-weekly", "prison-population-monthly", "omsq", "hmpps-workforce",
         "prison-population-projections"]

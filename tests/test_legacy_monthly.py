@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from justice_tracker.files import sha256_file
-from justice_tracker.ingest import IngestError, table_csv_text
+from justice_tracker.ingest import table_csv_text
 from justice_tracker.ingest.legacy_monthly import (build_monthly_establishments_legacy,
                                                    build_monthly_totals_legacy)
 from justice_tracker.parsers import legacy_monthly
@@ -295,7 +295,7 @@ def test_files_that_are_not_word_documents_fail_naming_what_they_are(tmp_path, n
         legacy_monthly.parse(path, names)
 
 
-def test_two_files_for_one_month_are_refused(tmp_path, shared_config, shared_raw):
+def test_two_files_for_one_month_keep_one_and_say_which(tmp_path, shared_config, shared_raw):
     raw = tmp_path / "raw"
     shutil.copytree(shared_raw / "prison-register", raw / "prison-register")
     (raw / SLUG).mkdir(parents=True)
@@ -305,9 +305,20 @@ def test_two_files_for_one_month_are_refused(tmp_path, shared_config, shared_raw
     cfg = shared_config.model_copy(update={"raw_dirs": [str(raw)]})
     table = cfg.table("monthly_establishments_legacy")
     assert len(build_monthly_totals_legacy(cfg, cfg.table("monthly_totals_legacy"))) == 3
+    # The same bytes under another name (a sample file also downloaded by update) count once, silently.
     shutil.copy(shared_raw / SLUG / "prison-population-monthly-july2012.docx", raw / SLUG / "june-again.docx")
-    with pytest.raises(IngestError, match=r"legacy/june-again\.docx and .*/prison-population-monthly-july2012\.docx are both the bulletin for 2012-06"):
-        build_monthly_establishments_legacy(cfg, table)
+    again = build_monthly_establishments_legacy(cfg, table)
+    assert again["bulletin_month"].nunique() == 3 and not again.attrs["notes"]
+    # Other bytes for the same month: one is kept (the newer publication; here, with no lock to date them, the
+    # later name) and the note names both, so nothing is dropped silently.
+    (raw / SLUG / "a-may-2015-reissue.rtf").write_bytes((raw / SLUG / "prison-population-may-2015.rtf").read_bytes()
+                                                         + b"\n")
+    built = build_monthly_establishments_legacy(cfg, table)
+    assert built["bulletin_month"].nunique() == 3
+    assert set(built.loc[built["bulletin_month"] == "2015-05", "source_file"]) == {f"{SLUG}/prison-population-may-2015.rtf"}
+    assert built.attrs["notes"] == [f"{SLUG}/a-may-2015-reissue.rtf and {SLUG}/prison-population-may-2015.rtf are both "
+                                    "the bulletin for 2015-05; kept "
+                                    f"{SLUG}/prison-population-may-2015.rtf, the newer publication"]
 
 
 def test_damaged_documents_fail_naming_the_damage(tmp_path, shared_raw, names):

@@ -7,8 +7,8 @@ import pytest
 from justice_tracker.parsers.accessible import (CellValue, Label, Workbook, cell_ref, clean_label, find_table,
                                                 locate_table, parse_cell, parse_date, read_table_sheet)
 from justice_tracker.parsers.base import ParseError
-from justice_tracker.synthetic.accessible_workbook import (Sheet, contents_sheet, cover_sheet, notes_sheet,
-                                                           split_exact, table_sheet, write_workbook)
+from support.synthetic.accessible_workbook import (Sheet, contents_sheet, cover_sheet, notes_sheet,
+                                                   split_exact, table_sheet, write_workbook)
 
 
 @pytest.mark.parametrize("printed, marker", [

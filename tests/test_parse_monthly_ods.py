@@ -1,4 +1,4 @@
-"""Monthly per-prison ODS parser on workbooks written by justice_tracker.synthetic.monthly.
+"""Monthly per-prison ODS parser on workbooks written by tests/support/synthetic/monthly.py.
 
 With ../shared: real months of the third-party per-prison parse (monthly_establishments.csv) are written into the
 documented layout; the parse must return exactly those establishments and reproduce the published Total UOC.
@@ -17,8 +17,8 @@ import pytest
 
 from justice_tracker.parsers import monthly_ods
 from justice_tracker.parsers.base import ParseError
-from justice_tracker.synthetic import (Establishment, establishments_from_prisoncap, synthetic_establishments,
-                                       synthetic_weekly_series, write_monthly_bulletin, write_weekly_bulletin)
+from support.synthetic import (Establishment, establishments_from_prisoncap, synthetic_establishments,
+                               synthetic_weekly_series, write_monthly_bulletin, write_weekly_bulletin)
 
 FIGURES = ["baseline_cna", "in_use_cna", "op_cap", "population"]
 

@@ -8,10 +8,10 @@ import pytest
 from justice_tracker.parsers import omsq_recalls
 from justice_tracker.parsers.base import ParseError
 from justice_tracker.parsers.omsq_recalls import parse, parse_quarter
-from justice_tracker.synthetic.omsq import (RecallQuarter, recall_population_from_prt, recall_quarters_from_totals,
-                                            recall_totals_from_prisoncap, synthetic_recall_totals,
-                                            write_recalls_workbook)
-from justice_tracker.synthetic.projections import synthetic_projection_rows, write_projections_workbook
+from support.synthetic.omsq import (RecallQuarter, recall_population_from_prt, recall_quarters_from_totals,
+                                    recall_totals_from_prisoncap, synthetic_recall_totals,
+                                    write_recalls_workbook)
+from support.synthetic.projections import synthetic_projection_rows, write_projections_workbook
 
 def _values(table, name):
     """{(period_start, measure): value or printed marker} for one table of a parse."""

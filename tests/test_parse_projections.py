@@ -10,9 +10,9 @@ from justice_tracker.parsers.base import ParseError
 from justice_tracker.parsers.projection_editions import (CUSTODY_CENTRAL, CUSTODY_SCENARIOS, EDITIONS,
                                                          SCENARIO_COLUMNS, edition_layout)
 from justice_tracker.parsers.projections import parse
-from justice_tracker.synthetic.omsq import recall_quarters_from_totals, write_recalls_workbook
-from justice_tracker.synthetic.projections import (projection_rows_from_prisoncap, synthetic_projection_rows,
-                                                   write_projections_workbook)
+from support.synthetic.omsq import recall_quarters_from_totals, write_recalls_workbook
+from support.synthetic.projections import (projection_rows_from_prisoncap, synthetic_projection_rows,
+                                           write_projections_workbook)
 
 KEY = ["scenario", "ref_date", "measure"]
 

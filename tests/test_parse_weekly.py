@@ -1,9 +1,10 @@
-"""Weekly estate bulletin parser (layouts A1, A2, B) on workbooks written by justice_tracker.synthetic.weekly.
+"""Weekly estate bulletin parser (layouts A1, A2, B) on workbooks written by tests/support/synthetic/weekly.py.
 
 With ../shared: real rows of the third-party parse of every bulletin (weekly_population_capacity.csv) are written
 into the documented layout and must come back exactly, cell for cell. Without it: the same round trip on
 synthetic values, so the parser is exercised everywhere. Then every fault must fail loudly, naming the file, the
-sheet and the label expected.
+sheet and the label expected. The writers write .ods only; the legacy .xls reader is tested on one committed
+bulletin, tests/fixtures/weekly-a1-sample.xls (tests/fixtures/README.md says how it was made).
 """
 from __future__ import annotations
 
@@ -11,16 +12,32 @@ import csv
 import datetime as dt
 import math
 import time
+from pathlib import Path
 
 import pytest
 
 from justice_tracker.parsers import weekly_bulletin
 from justice_tracker.parsers.base import ParseError
-from justice_tracker.synthetic import (WeeklyBulletin, synthetic_establishments, synthetic_weekly_series,
-                                       weekly_values_from_prisoncap, write_monthly_bulletin, write_weekly_a1,
-                                       write_weekly_bulletin, write_weekly_series)
+from support.synthetic import (WeeklyBulletin, synthetic_establishments, synthetic_weekly_series,
+                               weekly_values_from_prisoncap, write_monthly_bulletin, write_weekly_a1,
+                               write_weekly_bulletin, write_weekly_series)
 
-FORMATS = [("A1", ".xls"), ("A1", ".ods"), ("A2", ".ods"), ("B", ".ods")]
+FORMATS = [("A1", ".ods"), ("A2", ".ods"), ("B", ".ods")]
+
+# A layout A1 bulletin as .xls (written once with xlwt, now unmaintained): its cells, as the writer was given them.
+XLS_SAMPLE = Path(__file__).parent / "fixtures" / "weekly-a1-sample.xls"
+XLS_SAMPLE_DATE = dt.date(2016, 1, 15)
+XLS_SAMPLE_VALUES = {
+    ("this_week", "population", "total"): 83857, ("this_week", "population", "prisons"): 82968,
+    ("this_week", "population", "irc"): 889, ("this_week", "male_population", "total"): 80027,
+    ("this_week", "female_population", "total"): 3830,
+    ("this_week", "useable_operational_capacity", "total"): 86315,
+    ("this_week", "useable_operational_capacity", "prisons"): 85323,
+    ("this_week", "useable_operational_capacity", "irc"): 992, ("this_week", "hdc_caseload", "total"): 2480,
+    ("last_week", "population", "total"): 83899, ("last_week", "useable_operational_capacity", "total"): 86310,
+    ("12_months_ago", "population", "total"): 83860,
+    ("12_months_ago", "useable_operational_capacity", "total"): 86468,
+}
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +76,8 @@ def round_trip(tmp_path, bulletin: WeeklyBulletin, suffix: str = ".ods", **optio
 
 @pytest.mark.shared
 @pytest.mark.parametrize("date, layout, suffix", [
-    ("2011-12-09", "A1", ".xls"),  # first A1 bulletin, NOMS-operated IRCs
-    ("2016-09-30", "A1", ".xls"),
+    ("2011-12-09", "A1", ".ods"),  # first A1 bulletin, NOMS-operated IRCs
+    ("2016-09-30", "A1", ".ods"),
     ("2021-07-23", "A1", ".ods"),  # last A1 bulletin, HMPPS-operated IRCs, IRC population 0
     ("2023-03-10", "A2", ".ods"),  # before the Operating Margin row
     ("2024-10-18", "A2", ".ods"),  # last A2 bulletin, with the margin row
@@ -83,7 +100,7 @@ def test_real_bulletin_values_come_back_exactly(tmp_path, prisoncap_weeks, date,
 def test_a1_reads_the_prisons_and_irc_columns_and_ignores_the_ghost_sheet(tmp_path, prisoncap_weeks):
     day = dt.date(2016, 9, 30)
     record = prisoncap_weeks[day]
-    path = write_weekly_a1(tmp_path / "prison-population-30-sept-2016.xls", day,
+    path = write_weekly_a1(tmp_path / "prison-population-30-sept-2016.ods", day,
                            weekly_values_from_prisoncap(prisoncap_weeks, day, "A1").values, ghost_sheets=2)
     parsed = weekly_bulletin.parse(path)
     assert value(parsed, "this_week", "population", "prisons") == float(record["pop_prisons"])
@@ -92,7 +109,7 @@ def test_a1_reads_the_prisons_and_irc_columns_and_ignores_the_ghost_sheet(tmp_pa
     assert value(parsed, "this_week", "male_population") == float(record["pop_male"])
     assert value(parsed, "last_week", "population") == float(prisoncap_weeks[dt.date(2016, 9, 23)]["pop_total"])
     assert value(parsed, "12_months_ago", "population") == float(prisoncap_weeks[dt.date(2015, 10, 2)]["pop_total"])
-    assert parsed.meta["sheet"] == "Headlines- PUBLISHED"
+    assert parsed.meta["sheet"] == "Headlines-_PUBLISHED"
     assert parsed.meta["column_headers"]["irc"] == "NOMS Operated IRCs"
     assert len(parsed.meta["ignored_sheets"]) == 2
     assert 11111.0 not in set(parsed.table["value"])  # the ghost sheets' decoy figures
@@ -150,6 +167,33 @@ def test_b_headroom_and_margins_equal_the_published_figures(tmp_path, prisoncap_
     dates = parsed.table.groupby("period")["reference_date"].first()
     assert dates["last_week"].date() == dt.date(2026, 3, 9)
     assert dates["12_months_ago"].date() == dt.date(2025, 3, 17)
+
+
+# --- The committed .xls bulletin (no ../shared needed) ---------------------------------------------------------
+
+def test_the_committed_xls_bulletin_values_come_back_exactly():
+    assert XLS_SAMPLE.stat().st_size < 100_000
+    assert weekly_bulletin.identify(XLS_SAMPLE)
+    parsed = weekly_bulletin.parse(XLS_SAMPLE)
+    assert cells(parsed) == written(XLS_SAMPLE_VALUES)
+    assert list(parsed.table.columns) == weekly_bulletin.TABLE_COLUMNS
+    assert parsed.meta["layout"] == "A1"
+    assert parsed.meta["bulletin_date"] == XLS_SAMPLE_DATE
+    assert parsed.meta["last_week_available"] is True
+    assert parsed.meta["sheet"] == "Headlines- PUBLISHED"
+    assert parsed.meta["column_headers"] == {"total": "Total", "prisons": "Prisons", "irc": "NOMS Operated IRCs"}
+    assert len(parsed.meta["ignored_sheets"]) == 2  # the ghost external-link sheets
+    assert 11111.0 not in set(parsed.table["value"])  # their decoy figures
+    assert parsed.meta["inconsistencies"] == []
+    assert set(parsed.table["source_file"]) == {XLS_SAMPLE.name}
+    assert parsed.table["cell"].str.fullmatch(r"[A-Z]+\d+").all()
+
+
+def test_the_writers_no_longer_write_xls(tmp_path):
+    bulletin = synthetic_weekly_series("A1", n_weeks=1)[0]
+    with pytest.raises(ValueError, match=r"no longer write legacy \.xls"):
+        write_weekly_bulletin(tmp_path / "bulletin.xls", bulletin)
+    assert not (tmp_path / "bulletin.xls").exists()
 
 
 # --- Synthetic values (no ../shared needed) -------------------------------------------------------------------
@@ -224,7 +268,7 @@ def test_footnote_markers_and_suppression_symbols_in_figure_cells(tmp_path):
                             ("this_week", "population", "irc"): "[x]",
                             ("this_week", "hdc_caseload", "total"): "..",
                             ("12_months_ago", "population", "total"): "-"})
-    parsed = weekly_bulletin.parse(write_weekly_bulletin(tmp_path / "markers.xls", bulletin))
+    parsed = weekly_bulletin.parse(write_weekly_bulletin(tmp_path / "markers.ods", bulletin))
     got = cells(parsed)
     assert got[("this_week", "population", "total")] == 85639.0
     assert parsed.table.query("measure == 'population' and group == 'total' and period == 'this_week'")[
@@ -237,9 +281,9 @@ def test_footnote_markers_and_suppression_symbols_in_figure_cells(tmp_path):
 def test_text_in_a_figure_cell_fails_naming_the_cell(tmp_path):
     bulletin = synthetic_weekly_series("A1", n_weeks=1)[0]
     bulletin.values[("this_week", "useable_operational_capacity", "prisons")] = "see note"
-    with pytest.raises(ParseError, match=r"bad\.xls, sheet 'Headlines- PUBLISHED': cell C7 holds 'see note' "
+    with pytest.raises(ParseError, match=r"bad\.ods, sheet 'Headlines-_PUBLISHED': cell C7 holds 'see note' "
                                          r"where a number was expected"):
-        weekly_bulletin.parse(write_weekly_bulletin(tmp_path / "bad.xls", bulletin))
+        weekly_bulletin.parse(write_weekly_bulletin(tmp_path / "bad.ods", bulletin))
 
 
 def test_a_52_week_set_generates_quickly_and_each_last_week_is_the_previous_bulletin(tmp_path):
@@ -257,11 +301,11 @@ def test_a_52_week_set_generates_quickly_and_each_last_week_is_the_previous_bull
 # --- Faults ---------------------------------------------------------------------------------------------------
 
 def test_unknown_layout_names_the_header_found_and_the_layouts_expected(tmp_path):
-    path = write_weekly_a1(tmp_path / "odd.xls", dt.date(2016, 1, 8), {}, column_labels={"prisons": "Men"})
+    path = write_weekly_a1(tmp_path / "odd.ods", dt.date(2016, 1, 8), {}, column_labels={"prisons": "Men"})
     with pytest.raises(ParseError) as err:
         weekly_bulletin.parse(path)
     message = str(err.value)
-    assert message.startswith("odd.xls, sheet 'Headlines- PUBLISHED': unknown layout")
+    assert message.startswith("odd.ods, sheet 'Headlines-_PUBLISHED': unknown layout")
     assert "['Total', 'Men', 'NOMS Operated IRCs']" in message and "Total / Adult Male / Female / YCS (B)" in message
 
 

@@ -8,13 +8,13 @@ import pytest
 from justice_tracker.parsers import workforce
 from justice_tracker.parsers.base import ParseError
 from justice_tracker.parsers.workforce import AGGREGATE_ROWS, LAYOUT_ANNEX, LAYOUT_TIME_SERIES, parse
-from justice_tracker.synthetic.omsq import recall_quarters_from_totals, write_recalls_workbook
-from justice_tracker.synthetic.workforce import (ANNEX_NOTES, BAND_3_4_OFFICER_GRADES, OPERATIONAL_BAND_2_5_GRADES,
-                                                 PRISON_BUSINESS_GROUPS, annex_table4,
-                                                 establishment_names_from_prisoncap, national_totals_from_prisoncap,
-                                                 quarter_ends, staff_in_post_panel, staffing_totals_from_prisoncap,
-                                                 synthetic_national_totals, synthetic_staffing_totals,
-                                                 write_staff_in_post_time_series, write_staffing_annex)
+from support.synthetic.omsq import recall_quarters_from_totals, write_recalls_workbook
+from support.synthetic.workforce import (ANNEX_NOTES, BAND_3_4_OFFICER_GRADES, OPERATIONAL_BAND_2_5_GRADES,
+                                         PRISON_BUSINESS_GROUPS, annex_table4,
+                                         establishment_names_from_prisoncap, national_totals_from_prisoncap,
+                                         quarter_ends, staff_in_post_panel, staffing_totals_from_prisoncap,
+                                         synthetic_national_totals, synthetic_staffing_totals,
+                                         write_staff_in_post_time_series, write_staffing_annex)
 
 ANNEX_DATES = [dt.date(2023, 3, 31), dt.date(2024, 3, 31), *quarter_ends(dt.date(2025, 3, 31), 6)]
 

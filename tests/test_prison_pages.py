@@ -185,11 +185,12 @@ def _synthetic(name: str = EVIL) -> page.PrisonData:
         "month": ["2025-06", "2025-07", "2026-06", "2026-07"],
         "report_date": ["2025-06-27", "2025-07-25", "2026-06-26", "2026-07-27"],
         "population": [900, 910, 950, 960], "op_cap": [1000] * 4, "in_use_cna": [800] * 4,
-        "baseline_cna": [820] * 4, "source_file": ["processed-prisoncap/monthly_establishments.csv"] * 4,
+        "baseline_cna": [820] * 4, "source_id": ["wfr-monthly"] * 4,
+        "source_file": ["processed-prisoncap/monthly_establishments.csv"] * 4,
         "row_ref": ["line 2", "line 3", "line 4", "line 5"]})
     legacy = pd.DataFrame({
         "bulletin_month": ["2016-05"], "report_date": ["2016-05-27"], "population": [700], "op_cap": [750],
-        "in_use_cna": [650], "baseline_cna": [650],
+        "in_use_cna": [650], "baseline_cna": [650], "source_id": ["moj-monthly-legacy"],
         "source_file": ["prison-population-monthly-legacy/may.rtf"], "row_ref": ["line 9"]})
     row = {"prison_key": "test-prison", "prison_name": name, "status": "open", "section": "prison",
            "first_month": "2016-05", "last_month": "2026-07", "months_legacy": 1, "months_recent": 4,

@@ -2,20 +2,20 @@
 MoJ publication calendar. One row per source, one per release `update` watches, one per parser."""
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import html
 import importlib
-import json
 
-import pandas as pd
 
 from ..charts import fmt_date
 from ..config import Source, TrackerConfig, load_config
 from ..fetch.lock import SourcesLock
 from ..parsers.registry import PARSER_MODULES
 from ..paths import REPO_ROOT
-from .common import HtmlBlock, html_table, load_table
+from ..release_dates import calendar as release_calendar
+from ..release_dates import next_release, weekly_next
+from ..tables import load_table, read_manifest
+from .common import HtmlBlock, html_table
 
 DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "quarter_start", "year", "current_publish_date")
 
@@ -38,8 +38,7 @@ def parser_status(module_name: str) -> str:
 
 
 def _manifest() -> dict:
-    path = REPO_ROOT / "data" / "processed" / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"tables": {}}
+    return read_manifest(load_config())
 
 
 def _files_used(source: Source, manifest: dict) -> list[str]:
@@ -70,37 +69,8 @@ def _latest_data(config: TrackerConfig, source: Source) -> str:
     return latest
 
 
-def _calendar(config: TrackerConfig) -> pd.DataFrame:
-    if "release_calendar" not in {t.id for t in config.tables}:
-        return pd.DataFrame(columns=["series_id"])
-    return load_table(config, "release_calendar").fillna("")
-
-
-def next_release(calendar: pd.DataFrame, schedule_id: str, latest: str) -> str:
-    """The announced next release, said plainly when the announcement is older than the data shown."""
-    if not schedule_id:
-        return "not in the MoJ publication calendar"
-    row = calendar[calendar["series_id"] == schedule_id]
-    if row.empty:
-        return f"series {schedule_id!r} not in the saved calendar"
-    r = row.iloc[0]
-    recorded = fmt_date(r["recorded_on"])
-    if not r["next_publish_date"]:
-        text = f"no date announced (calendar saved {recorded})"
-    else:
-        text = f"{fmt_date(r['next_publish_date'][:10])} (announced; calendar saved {recorded})"
-    if latest and r["recorded_on"] < latest[:10]:
-        text += "; the saved calendar is older than the data: run `make update` to refresh it"
-    return text
-
-
-def _weekly_next(latest: str) -> str:
-    nxt = dt.date.fromisoformat(latest[:10]) + dt.timedelta(days=7)
-    return f"weekly; next bulletin expected {fmt_date(nxt.isoformat())} (7 days after the latest)"
-
-
 def sources_table(config: TrackerConfig) -> HtmlBlock:
-    manifest, calendar = _manifest(), _calendar(config)
+    manifest, calendar = _manifest(), release_calendar(config)
     head = ["Source", "Latest data used", "Next release", "Parser"]
     rows = []
     for s in config.sources:
@@ -108,8 +78,8 @@ def sources_table(config: TrackerConfig) -> HtmlBlock:
         latest = _latest_data(config, s)
         nxt = next_release(calendar, s.schedule_id, latest)
         if s.id == "wfr-weekly" and latest:
-            nxt = _weekly_next(latest) + "; " + nxt
-        origin = ("A third party's parse of files published by " if s.third_party else "Statistics: ")
+            nxt = weekly_next(latest) + "; " + nxt
+        origin = ("A third party's parse of files published by " if s.third_party else "Official files, parsed here: ")
         files_text = html.escape(files[0]) if len(files) == 1 else f"{len(files)} files"
         cells = [
             f"<strong>{_link(s.title, s.url)}</strong><br>{html.escape(s.publisher)}, "
@@ -117,15 +87,60 @@ def sources_table(config: TrackerConfig) -> HtmlBlock:
             f"Coverage: {html.escape(s.coverage)}. Raw: {files_text}.",
             html.escape(fmt_date(latest[:10]) if len(latest) >= 10 else latest) or "—",
             html.escape(nxt),
-            f"{html.escape(parser_status(s.parser))} (<code>{html.escape(s.parser.rsplit('.', 1)[-1])}</code>)",
+            "<br>".join(f"{html.escape(parser_status(p))} (<code>{html.escape(p.rsplit('.', 1)[-1])}</code>)"
+                        for p in (s.parsers or [s.parser])),
         ]
         rows.append(cells)
     return HtmlBlock(_table("Sources the book uses", head, rows))
 
 
+def _period_text(value: str) -> str:
+    return fmt_date(value[:10]) if len(value) >= 10 else value
+
+
+def _span(c: dict) -> str:
+    first, last = _period_text(str(c["first"])), _period_text(str(c["last"]))
+    span = first if first == last else f"{first} to {last}"
+    return f"{span} ({c['periods']:,} period{'s' * (c['periods'] != 1)}, {c['rows']:,} rows)"
+
+
+def tables_table(config: TrackerConfig) -> HtmlBlock:
+    """Per processed table: its latest period and the file that period came from, and which periods come from
+    official files parsed here and which from a third party's parse."""
+    manifest = _manifest()["tables"]
+    head = ["Table", "Latest period, and the file it came from", "From official files parsed here",
+            "From a third party's parse", "Sources disagree"]
+    rows = []
+    for table in config.tables:
+        entry = manifest.get(table.id)
+        if entry is None:
+            continue
+        frame = load_table(config, table.id)
+        column = table.period_column()
+        latest_html = "no period (a register or calendar)"
+        if column and column in frame.columns and "source_file" in frame.columns:
+            periods = frame[column].dropna().astype(str)
+            periods = periods[periods != ""]
+            if len(periods):
+                latest = periods.max()
+                files = sorted(frame.loc[frame[column].astype(str) == latest, "source_file"].unique())
+                latest_html = (f"{html.escape(_period_text(latest))}<br><code>{html.escape(files[0])}</code>"
+                               + (f" and {len(files) - 1} more" if len(files) > 1 else ""))
+        coverage = entry.get("coverage", [])
+        official = [c for c in coverage if c["official"]]
+        third = [c for c in coverage if not c["official"]]
+        official_html = "<br>".join(html.escape(_span(c)) for c in official) or (
+            "none yet: no official file here covers it" if any(config.source(s).official for s in table.sources)
+            else "not read from official files")
+        third_html = "<br>".join(f"{html.escape(c['publisher'])}: {html.escape(_span(c))}" for c in third) or "none"
+        rows.append([f"<strong><code>{html.escape(table.id)}</code></strong><br>{html.escape(table.description)}",
+                     latest_html, official_html, third_html, f"{entry.get('disagreements', 0):,}"])
+    return HtmlBlock(_table("Processed tables: where each period comes from", head, rows))
+
+
 def releases_table(config: TrackerConfig) -> HtmlBlock:
     lock = SourcesLock.load(REPO_ROOT / "data" / "sources.lock")
-    calendar = _calendar(config)
+    calendar = release_calendar(config)
     head = ["Release", "Files fetched", "Next release", "Parsers"]
     rows = []
     for r in config.releases:

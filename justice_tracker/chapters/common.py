@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..config import TrackerConfig
+from ..release_dates import next_release_text  # noqa: F401 (re-exported for the chapters)
+from ..tables import load_table  # noqa: F401 (the chapters' one way to read a table)
 
 
 @dataclass
@@ -15,19 +17,6 @@ class HtmlBlock:
 
     def _repr_html_(self) -> str:
         return self.html
-
-
-def load_table(config: TrackerConfig, table_id: str, parse_dates: list[str] | None = None) -> pd.DataFrame:
-    path = config.processed_path(table_id)
-    if not path.exists():
-        raise FileNotFoundError(f"processed table {path} is missing; run `make data` with the raw files present")
-    frame = pd.read_csv(path, dtype={"row_ref": str, "detail": str, "detail_ref": str}, keep_default_na=True)
-    for col in ("detail", "detail_ref", "bulletin_title", "bulletin_url", "layout"):
-        if col in frame.columns:
-            frame[col] = frame[col].fillna("")
-    for col in parse_dates or []:
-        frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d")
-    return frame
 
 
 def table_region(table_html: str, label: str) -> str:
@@ -155,14 +144,3 @@ def headline_tile(heading: str, measures: list[TileMeasure], release_html: str, 
         f'<div class="jct-tile-grid">{"".join(cards)}</div>'
         f'<p class="jct-tile-source">{release_html}</p>'
         f'<p class="jct-tile-source">Next release: {html.escape(next_release)}</p></section>')
-
-
-def next_release_text(config: TrackerConfig, source_id: str, latest: str, weekly: bool = False) -> str:
-    """From the saved MoJ publication calendar; for weekly bulletins, 7 days after the latest."""
-    from .catalogue import _calendar, next_release
-
-    text = next_release(_calendar(config), config.source(source_id).schedule_id, latest)
-    if weekly and latest:
-        nxt = pd.Timestamp(latest) + pd.Timedelta(days=7)
-        return f"weekly bulletin expected {_day(nxt)} (7 days after the latest)"
-    return text

@@ -186,6 +186,19 @@ def breaks_note(breaks: pd.DataFrame) -> HtmlBlock:
     return HtmlBlock(f'<ol class="jct-breaks">{"".join(items)}</ol>')
 
 
+def series_origin(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
+    """Who read each week's figures: the tracker, from the MoJ's own files, or a third party's parse."""
+    parts = []
+    for source_id, rows in weekly.groupby("source_id", sort=False):
+        source = config.source(source_id)
+        who = ("read by the tracker from the Ministry of Justice's own files" if source.official
+               else f"from {source.publisher}'s parse of every bulletin")
+        span = fmt_date(rows["date"].min()) + ("" if len(rows) == 1 else f" to {fmt_date(rows['date'].max())}")
+        parts.append(f"{len(rows):,} ({span}) {who}")
+    text = f"Of the {len(weekly):,} weekly bulletins shown here, " + "; ".join(parts) + "."
+    return HtmlBlock(f"<p>{html.escape(text)}</p>")
+
+
 def crosschecks(results: pd.DataFrame) -> HtmlBlock:
     """For each check that involves the weekly figures: how many dates agree, and every date that does not."""
     from ..reconcile import CHECKS, summary

@@ -14,15 +14,20 @@ import pandas as pd
 
 from ..charts import COLOURS, ChartBlock, fmt_date, fmt_int, render_chart
 from ..config import TrackerConfig, load_config
+from ..tables import load_table, load_table_text
 from .common import HtmlBlock, TileMeasure, attribution_html, next_release_text, observations
 from .common import headline_tile as headline_tile_html
 
 PRISONS, RECENT, LEGACY = "prisons", "monthly_establishments", "monthly_establishments_legacy"
-SOURCES = ["wfr-monthly", "moj-monthly-legacy", "prison-register", "prison-register-codes", "wfr-prison-changes",
+SOURCES = ["moj-monthly", "wfr-monthly", "moj-monthly-legacy", "prison-register", "prison-register-codes", "wfr-prison-changes",
            "wfr-staffing-capacity"]
 MEASURES = ["population", "op_cap", "in_use_cna", "baseline_cna"]
-PERIOD_LEGACY = "2011-2016: MoJ bulletins, tracker's parse"
-PERIOD_RECENT = "2018-2026: Walk Forward Research's parse"
+# Where each month's figures were read, by the source of the row (official files are parsed here).
+PARSE_LABELS = {"moj-monthly-legacy": "MoJ bulletin (Word/RTF), parsed here",
+                "moj-monthly": "MoJ bulletin, parsed here",
+                "wfr-monthly": "Walk Forward Research's parse"}
+CHART_PARSE = {"moj-monthly-legacy": "tracker (MoJ bulletins)", "moj-monthly": "tracker (MoJ bulletins)",
+               "wfr-monthly": "Walk Forward Research"}
 SERIES_NAMES = {"population": "Population", "op_cap": "Operational capacity", "in_use_cna": "In Use CNA"}
 
 
@@ -45,18 +50,15 @@ def config() -> TrackerConfig:
 
 
 def _read(config: TrackerConfig, table_id: str, columns: list[str]) -> pd.DataFrame:
-    path = config.processed_path(table_id)
-    if not path.exists():
-        raise FileNotFoundError(f"processed table {path} is missing; run `make data` with the raw files present")
-    return pd.read_csv(path, usecols=columns, dtype={"row_ref": str})
+    return load_table(config, table_id, columns=columns)
 
 
 def monthly_series(recent: pd.DataFrame, legacy: pd.DataFrame) -> pd.DataFrame:
     """Both parses as one monthly series: month, report date, the four counts, cells out of use, crowding, the
     parse it came from and the raw row (file and line) each figure was read from."""
-    lg = legacy.rename(columns={"bulletin_month": "month"}).assign(period=PERIOD_LEGACY)
-    rc = recent.assign(period=PERIOD_RECENT)
-    out = pd.concat([lg, rc], ignore_index=True).sort_values("month", kind="stable").reset_index(drop=True)
+    lg = legacy.rename(columns={"bulletin_month": "month"})
+    out = pd.concat([lg, recent], ignore_index=True).sort_values("month", kind="stable").reset_index(drop=True)
+    out["period"] = out["source_id"].map(PARSE_LABELS).fillna(out["source_id"])
     for c in MEASURES:
         out[c] = out[c].astype("Float64")
     out["cells_out_of_use"] = out["baseline_cna"] - out["in_use_cna"]
@@ -68,12 +70,12 @@ def monthly_series(recent: pd.DataFrame, legacy: pd.DataFrame) -> pd.DataFrame:
 
 
 def load(config: TrackerConfig, prison_key: str) -> PrisonData:
-    prisons = pd.read_csv(config.processed_path(PRISONS), dtype=str, keep_default_na=False)
+    prisons = load_table_text(config, PRISONS)
     match = prisons[prisons["prison_key"] == prison_key]
     if len(match) != 1:
         raise KeyError(f"prison_key {prison_key!r} is not (once) in table {PRISONS}")
     row = match.iloc[0].to_dict()
-    cols = ["month", "report_date", "prison_key", *MEASURES, "source_file", "row_ref"]
+    cols = ["month", "report_date", "prison_key", *MEASURES, "source_id", "source_file", "row_ref"]
     recent = _read(config, RECENT, cols)
     latest_month = str(recent["month"].max())
     recent = recent[recent["prison_key"] == prison_key].drop(columns="prison_key")
@@ -169,8 +171,7 @@ def chart_frame(data: PrisonData) -> pd.DataFrame:
     """Long form for the chart: month, measure, places, the run of consecutive months it belongs to, whether that
     run is a single month (drawn as a point, since a line needs two), and the parse (short label)."""
     s = data.series.assign(segment=_segments(data.series).values,
-                           parse=data.series["period"].map({PERIOD_LEGACY: "tracker (MoJ bulletins)",
-                                                            PERIOD_RECENT: "Walk Forward Research"}))
+                           parse=data.series["source_id"].map(CHART_PARSE).fillna(data.series["source_id"]))
     long = s.melt(id_vars=["month", "segment", "parse"], value_vars=list(SERIES_NAMES), var_name="measure",
                   value_name="places").dropna(subset=["places"])
     long["measure"] = long["measure"].map(SERIES_NAMES)
@@ -330,8 +331,8 @@ def profile(data: PrisonData) -> HtmlBlock:
          else "not in the 2016-17 register"),
         ("Region", f"{r['region']} (NOMS region, 2016-17 register)" if r["region"] else "not in the 2016-17 register"),
         ("NOMIS code", r["nomis_code"] or "not in the register"),
-        ("Monthly figures", f"{r['months_legacy']} months in 2011-2016 and {r['months_recent']} in 2018-2026, "
-                            f"{_month(r['first_month'])} to {_month(r['last_month'])}"),
+        ("Monthly figures", f"{r['months_legacy']} months in the 2011-2016 bulletins and {r['months_recent']} in the "
+                            f"spreadsheets since 2017, {_month(r['first_month'])} to {_month(r['last_month'])}"),
     ]
     body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
     return HtmlBlock(f'<dl class="jct-prison-profile">{body}</dl>')
@@ -370,7 +371,7 @@ def series_join_text(data: PrisonData) -> str:
         gap = _gap(data)
         months = (pd.Period(first_recent, freq="M") - pd.Period(last_legacy, freq="M")).n - 1
         text = (f"The figures to {_month(last_legacy)} are the tracker's own parse of the MoJ monthly bulletins "
-                f"(Word and RTF files); those from {_month(first_recent)} are Walk Forward Research's parse of the "
+                f"(Word and RTF files); those from {_month(first_recent)} are {_recent_parses(data)} of the "
                 "later spreadsheets. No month is in both, so the two parses cannot be checked against each other "
                 f"for {name}")
         text += (f"; the {months} months between ({_month(gap[0])} to {_month(gap[1])}) have no per-prison "
@@ -378,9 +379,22 @@ def series_join_text(data: PrisonData) -> str:
         return text
     if last_legacy:
         return (f"All of {name}'s figures come from the tracker's own parse of the MoJ monthly bulletins, "
-                f"{_month(r['first_month'])} to {_month(last_legacy)}; it is not in the 2018-2026 series.")
-    return (f"All of {name}'s figures come from Walk Forward Research's parse of the MoJ monthly spreadsheets, "
+                f"{_month(r['first_month'])} to {_month(last_legacy)}; it is not in the spreadsheets published "
+                "since 2017.")
+    return (f"All of {name}'s figures come from {_recent_parses(data)} of the MoJ monthly spreadsheets, "
             f"{_month(first_recent)} to {_month(r['last_month'])}; it is not in the 2011-2016 bulletins.")
+
+
+def _recent_parses(data: PrisonData) -> str:
+    """Who read the spreadsheet-era months: Walk Forward Research, the tracker itself (official files downloaded
+    here), or both, with the months each covers."""
+    recent = data.series[data.series["source_id"] != "moj-monthly-legacy"]
+    parts = []
+    for source, rows in recent.groupby("source_id", sort=False):
+        who = "the tracker's own parse" if source == "moj-monthly" else "Walk Forward Research's parse"
+        span = _month(rows["month"].min()) + ("" if rows["month"].nunique() == 1 else f" to {_month(rows['month'].max())}")
+        parts.append(f"{who} ({span})" if recent["source_id"].nunique() > 1 else who)
+    return " and ".join(parts)
 
 
 def series_join(data: PrisonData) -> HtmlBlock:
@@ -409,15 +423,16 @@ def related_titles(config: TrackerConfig, data: PrisonData) -> dict[str, str]:
     keys = data.row["related_keys"].split()
     if not keys:
         return {}
-    prisons = pd.read_csv(config.processed_path(PRISONS), usecols=["prison_key", "prison_name"], dtype=str)
+    prisons = load_table_text(config, PRISONS, ["prison_key", "prison_name"])
     return dict(zip(prisons["prison_key"], prisons["prison_name"]))
 
 
 def sources(config: TrackerConfig) -> HtmlBlock:
     own = ("<p>The figures for January 2011 to May 2016 are the Justice Crisis Tracker's own parse of the Ministry of "
-           "Justice's monthly bulletins, published under the Open Government Licence v3.0; those from March 2018 are "
-           "Walk Forward Research's parse of the later MoJ files, licensed CC BY 4.0. The statistics are the "
-           "Ministry of Justice's throughout.</p>")
+           "Justice's monthly bulletins, published under the Open Government Licence v3.0; later months come from the "
+           "MoJ's monthly spreadsheets, read by the tracker where it has the file and otherwise from Walk Forward "
+           "Research's parse of them, licensed CC BY 4.0. The statistics are the Ministry of Justice's throughout."
+           "</p>")
     return HtmlBlock(own + attribution_html(config, SOURCES))
 
 

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from ..tables import load_table_text
 from ..config import TrackerConfig, load_config
 from .common import HtmlBlock, attribution_html
 
@@ -47,11 +48,10 @@ def config() -> TrackerConfig:
 
 
 def load(config: TrackerConfig) -> pd.DataFrame:
-    path = config.processed_path(PRISONS)
-    if not path.exists():
-        raise FileNotFoundError(f"processed table {path} is missing; run `make data` with the raw files present")
-    frame = pd.read_csv(path, dtype={"nomis_code": str, "row_ref": str}, keep_default_na=False,
-                        na_values={c: [""] for _, c, num in COLUMNS if num})
+    frame = load_table_text(config, PRISONS)
+    for _, column, numeric in COLUMNS:
+        if numeric:
+            frame[column] = pd.to_numeric(frame[column].replace("", None))
     return frame
 
 

@@ -1,13 +1,12 @@
 """Page: cross-source reconciliation. Every check, its tolerance, and every date where sources disagree."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from ..charts import data_table_html, fmt_date
 from ..config import TrackerConfig, load_config
 from ..reconcile import reconcile, summary
+from ..tables import DISAGREEMENTS_FILE, read_text_table
 from .common import HtmlBlock, table_region
 
 
@@ -39,6 +38,22 @@ def mismatches(results: pd.DataFrame) -> HtmlBlock:
     bad.columns = ["Check", "Date", "Value A", "Row A", "Value B", "Row B", "Difference (A - B)"]
     caption = f"Dates where two sources differ by more than the tolerance ({len(bad)})"
     return HtmlBlock(table_region(data_table_html(bad, caption), caption))
+
+
+def disagreements(config: TrackerConfig) -> HtmlBlock:
+    """Where an official file parsed here and a third party's parse give the same period and differ: the official
+    figure is the one the book uses; both are listed, never overwritten silently."""
+    path = config.processed_folder / DISAGREEMENTS_FILE
+    frame = read_text_table(path) if path.exists() else pd.DataFrame()
+    if frame.empty:
+        return HtmlBlock("<p>No period is given differently by an official file parsed here and a third party's "
+                         "parse.</p>")
+    t = frame[["table_id", "period", "key", "column", "kept_value", "kept_file", "kept_ref", "other_value",
+               "other_file", "other_ref"]].copy()
+    t.columns = ["Table", "Period", "Row", "Figure", "Value used", "Official file", "Where in it", "Other value",
+                 "Other file", "Where in it (other)"]
+    caption = f"Figures an official file and a third party's parse give differently ({len(t):,})"
+    return HtmlBlock(table_region(data_table_html(t, caption), caption))
 
 
 def full_table(results: pd.DataFrame) -> HtmlBlock:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .releases import AttachmentRule, DatePrecision
+from ..errors import ClassifyError  # noqa: F401 (re-exported)
 
 MONTHS = [
     "january", "february", "march", "april", "may", "june",
@@ -30,10 +31,6 @@ FUZZY_CUTOFF = 0.8  # "jnauary" scores 0.86 against "january"; "juen" (0.75) is 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
 _ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-
-
-class ClassifyError(ValueError):
-    """A title does not carry the date (or the kind) its rule expects."""
 
 
 @dataclass(frozen=True)

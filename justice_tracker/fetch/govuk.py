@@ -7,12 +7,14 @@
 URLs are always built from the configured API base and a base_path, never taken from the `api_url` fields in
 the responses, so a mirror or a local replay (JCT_GOVUK_API_BASE) sees every request. Publication pages are
 chosen by title; attachments are classified by title (see classify.py). Nothing found is silently dropped:
-every attachment ends up as a candidate, a skip (with its reason) or a failure.
+every attachment ends up as a candidate, a skip (with its reason) or a failure. An attachment served from a
+host outside http.allowed_hosts, or whose file name is not a bare name, is a failure before any request for it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable, TypeVar
@@ -21,7 +23,7 @@ from urllib.parse import urljoin
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .classify import Classification, ClassifyError, classify
-from .http import FetchError, HttpClient
+from .http import FetchError, HttpClient, allowed_hosts, is_allowed, origin
 from .releases import Release
 
 DEFAULT_API_BASE = "https://www.gov.uk"
@@ -94,6 +96,7 @@ class GovUkApi:
     def __init__(self, client: HttpClient, api_base: str | None = None):
         self.client = client
         self.api_base = resolve_api_base(api_base)
+        self.allowed = allowed_hosts(self.api_base)  # where its attachments may be fetched from
 
     def content_url(self, base_path: str) -> str:
         return f"{self.api_base}/api/content{base_path}"
@@ -190,9 +193,19 @@ def _newest(listed: list[tuple[str, str, str | None]], latest: int | None) -> li
     return sorted(listed, key=lambda item: _timestamp(item[2]), reverse=True)[:latest]
 
 
-def _safe_filename(name: str) -> bool:
-    """A bare file name: no folders, no '..', not hidden. It becomes a path under data/raw, so this matters."""
-    return bool(name) and PurePosixPath(name).name == name and "\\" not in name and not name.startswith(".")
+def filename_problem(name: str) -> str | None:
+    """Why `name` is not a bare file name, or None when it is. The publisher's file name becomes a path under
+    data/raw (and a line in the lock), so a folder part, '..', a hidden name or a control character (a newline
+    would split the lock's and the report's lines) must never get that far."""
+    if not name:
+        return "the file name is empty"
+    if "/" in name or "\\" in name or PurePosixPath(name).name != name:
+        return "the file name has a path in it"
+    if name.startswith("."):
+        return "the file name starts with a dot (hidden, or '..')"
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "the file name has a control character in it"
+    return None
 
 
 class Discoverer:
@@ -274,10 +287,22 @@ class Discoverer:
                     release.id, url, f"unknown attachment title format on {publication.base_path} "
                     f"({publication.title!r}); add a rule or an ignore pattern to the release", title=title))
             return
-        if not attachment.filename or not _safe_filename(attachment.filename) or attachment.file_size is None:
+        if attachment.filename is None or attachment.file_size is None or attachment.file_size < 0:
             found.failures.append(Failure(
                 release.id, url, f"file attachment on {publication.base_path} without a usable filename and "
                 f"file_size (filename={attachment.filename!r}, file_size={attachment.file_size!r})", title=title))
+            return
+        problem = filename_problem(attachment.filename)
+        if problem:
+            found.failures.append(Failure(
+                release.id, url, f"refused attachment {title!r} on {publication.base_path}: {problem} "
+                f"({attachment.filename!r}); nothing fetched", title=title))
+            return
+        if not is_allowed(url, self.api.allowed):
+            found.failures.append(Failure(
+                release.id, url, f"refused attachment {title!r} on {publication.base_path}: {url} is on "
+                f"{origin(url) or 'no readable host'}, not one of the allowed hosts "
+                f"({', '.join(sorted(self.api.allowed))}); nothing fetched", title=title))
             return
         try:
             classification = classify(rule, title, publication.title)

@@ -6,15 +6,23 @@
 - Bounded retries with exponential backoff on what is usually transient (5xx, 429, timeouts, dropped
   connections); any other 4xx fails at once, because asking again gives the same answer.
 - The sleep and the clock are injectable so tests of the retry path take no time.
+- Files come only from the publisher's asset hosts (allowed_hosts), and redirects are followed by hand, each
+  hop checked against the same list: requests would otherwise follow a redirect anywhere, and a file fetched
+  from elsewhere would be stored (and published) as MoJ data.
+- Every body has a ceiling (the size the publisher lists, else a cap), checked against Content-Length before
+  reading and while streaming, so a wrong or hostile server cannot fill the disk or the memory.
 """
 from __future__ import annotations
 
 import json
 import time
 from importlib.metadata import PackageNotFoundError, version
-from typing import IO, Any, Callable, TypeVar
+from typing import IO, Any, Callable, Iterable, Iterator, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
+
+from ..errors import FetchError  # noqa: F401 (re-exported)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 DEFAULT_MIN_INTERVAL = 0.5  # seconds between two requests
@@ -22,17 +30,14 @@ MAX_ATTEMPTS = 4  # one try and three retries
 BACKOFF_BASE = 1.0  # seconds: waits of 1, 2, 4 between the attempts
 MAX_WAIT = 60.0  # cap on any single wait, including a server's Retry-After
 CHUNK = 1 << 16
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # generous: every sample file in ../shared is under 3 MB
+MAX_JSON_BYTES = 20 * 1024 * 1024  # generous: the whole recorded cassette of API answers is 3 MB
+MAX_REDIRECTS = 5
+# Where the publisher serves attachments: its asset host, and www.gov.uk for the old /government/uploads/ URLs.
+PUBLISHER_HOSTS = ("assets.publishing.service.gov.uk", "www.gov.uk")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 T = TypeVar("T")
-
-
-class FetchError(Exception):
-    """A request failed for good. The message starts with the URL so a log line says what to look at."""
-
-    def __init__(self, url: str, reason: str):
-        self.url = url
-        self.reason = reason
-        super().__init__(f"{url}: {reason}")
 
 
 class _Retryable(Exception):
@@ -55,9 +60,59 @@ def user_agent(repository_url: str = "") -> str:
     return f"{agent} (+{repository_url})" if repository_url else agent
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lower case and without a default port, so equal origins compare equal.
+    The host is urlsplit's hostname, so `https://www.gov.uk@evil.test/` is evil.test, as a browser would see it.
+    An unreadable URL gives "", which no allow-list holds."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # e.g. a port that is not a number
+        return ""
+    if not parts.scheme or not parts.hostname:
+        return ""
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed again as in the URL
+    shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown_port}"
+
+
+def allowed_hosts(api_base: str | None = None) -> frozenset[str]:
+    """The origins files may be fetched from: the publisher's hosts over https, plus the API base's own origin
+    (scheme, host and port), which is how a mirror or local replay (--api-base, $JCT_GOVUK_API_BASE) serves
+    assets. The one allow-list: discovery refuses attachments elsewhere and HttpClient refuses to go there."""
+    hosts = {f"https://{host}" for host in PUBLISHER_HOSTS}
+    if api_base and origin(api_base):
+        hosts.add(origin(api_base))
+    return frozenset(hosts)
+
+
+def is_allowed(url: str, allowed: Iterable[str]) -> bool:
+    """Whether the URL's origin is in `allowed` (from allowed_hosts); a URL without a readable host never is."""
+    found = origin(url)
+    return bool(found) and found in allowed
+
+
 def _retry_after_seconds(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.strip().isdigit() else None
+
+
+def _capped(response: requests.Response, shown: str, limit: int, what: str) -> Iterator[bytes]:
+    """The body in chunks, stopping with a FetchError at the first chunk that would pass `limit` bytes, so an
+    oversized body is never read (let alone stored) to its end. `what` says whose limit it is, for the message.
+    A Content-Length already over the limit fails before any byte is read; it is only trusted when the body is
+    not compressed, because then it counts the bytes that will be written."""
+    declared = response.headers.get("Content-Length", "").strip()
+    encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+    if declared.isdigit() and not encoded and int(declared) > limit:
+        raise FetchError(shown, f"Content-Length is {int(declared):,} bytes, more than {what}; not downloaded")
+    received = 0
+    for chunk in response.iter_content(CHUNK):
+        received += len(chunk)
+        if received > limit:
+            raise FetchError(shown, f"the body is larger than {what}: stopped reading at {received:,} bytes")
+        yield chunk
 
 
 class HttpClient:
@@ -72,7 +127,11 @@ class HttpClient:
         backoff: float = BACKOFF_BASE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        allowed: Iterable[str] | None = None,
+        max_download: int = MAX_DOWNLOAD_BYTES,
+        max_json: int = MAX_JSON_BYTES,
     ):
+        """`allowed`: the origins files may come from, allowed_hosts(api_base) (default: the publisher's only)."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.session = session or requests.Session()
@@ -83,29 +142,47 @@ class HttpClient:
         self.backoff = backoff
         self.sleep = sleep
         self.clock = clock
+        self.allowed = frozenset(allowed) if allowed is not None else allowed_hosts()
+        self.max_download = max_download
+        self.max_json = max_json
         self._last_request: float | None = None
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        """GET and decode JSON. A body that is not JSON is a FetchError (not retried: it is what the server says)."""
-        body = self._get(url, params, lambda response: response.content)
+        """GET and decode JSON. A body that is not JSON is a FetchError (not retried: it is what the server says).
+        Redirects may stay on the URL's own host (the API's: GOV.UK redirects moved pages) or go to an allowed
+        host, nowhere else; the body is capped at max_json bytes."""
+        allowed = self.allowed | ({origin(url)} - {""})
+        body = self._get(url, params, allowed, lambda response, shown: b"".join(
+            _capped(response, shown, self.max_json, f"the {self.max_json:,} bytes allowed for a JSON answer")))
         try:
             return json.loads(body)
         except ValueError as e:
             raise FetchError(url, f"response is not valid JSON ({e}); first bytes: {body[:80]!r}") from e
 
-    def download(self, url: str, out: IO[bytes]) -> int:
-        """Stream the body into `out` and return the byte count. Each retry starts `out` again from empty."""
+    def download(self, url: str, out: IO[bytes], expected: int | None = None, name: str = "") -> int:
+        """Stream the body into `out` and return the byte count. Each retry starts `out` again from empty.
 
-        def stream(response: requests.Response) -> int:
+        The URL and every redirect must be on an allowed host: checked here as well as at discovery, so no
+        caller can fetch a file from elsewhere. The body may not pass `expected` (the publisher's file_size for
+        `name`) nor max_download; the check comes before each write, so `out` never holds more than the limit."""
+        if not is_allowed(url, self.allowed):
+            raise FetchError(url, f"{origin(url) or 'this URL'} is not an allowed host for files "
+                                  f"({', '.join(sorted(self.allowed))}); not fetched")
+        if expected is not None and expected <= self.max_download:
+            limit, what = expected, f"the {expected:,} bytes the publisher lists for {name or 'this file'}"
+        else:
+            limit, what = self.max_download, f"the download cap of {self.max_download:,} bytes"
+
+        def stream(response: requests.Response, shown: str) -> int:
             out.seek(0)
             out.truncate()
             written = 0
-            for chunk in response.iter_content(CHUNK):
+            for chunk in _capped(response, shown, limit, what):
                 out.write(chunk)
                 written += len(chunk)
             return written
 
-        return self._get(url, None, stream)
+        return self._get(url, None, self.allowed, stream)
 
     def _throttle(self) -> None:
         if self._last_request is not None and self.min_interval > 0:
@@ -114,37 +191,60 @@ class HttpClient:
                 self.sleep(wait)
         self._last_request = self.clock()
 
-    def _attempt(
-        self, url: str, shown: str, params: dict[str, Any] | None, consume: Callable[[requests.Response], T]
-    ) -> T:
+    def _send(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        """One request, redirects not followed (the caller checks where they lead first)."""
         self._throttle()
         try:
-            response = self.session.get(
-                url, params=params, timeout=self.timeout, stream=True, headers={"User-Agent": self.agent}
-            )
+            return self.session.get(url, params=params, timeout=self.timeout, stream=True, allow_redirects=False,
+                                    headers={"User-Agent": self.agent})
         except requests.Timeout as e:
             raise _Retryable(f"timed out ({e})") from e
         except requests.ConnectionError as e:
             raise _Retryable(f"connection failed ({e})") from e
-        with response:
-            status = response.status_code
-            if status == 429 or status >= 500:
-                raise _Retryable(f"HTTP {status} {response.reason or ''}".rstrip(), _retry_after_seconds(response))
-            if status >= 400:
-                raise FetchError(shown, f"HTTP {status} {response.reason or ''}".rstrip())
-            try:
-                return consume(response)
-            except requests.Timeout as e:
-                raise _Retryable(f"timed out while reading the body ({e})") from e
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-                raise _Retryable(f"connection dropped while reading the body ({e})") from e
 
-    def _get(self, url: str, params: dict[str, Any] | None, consume: Callable[[requests.Response], T]) -> T:
+    def _attempt(self, url: str, shown: str, params: dict[str, Any] | None, allowed: frozenset[str],
+                 consume: Callable[[requests.Response, str], T]) -> T:
+        """One try: the request and any redirects (at most MAX_REDIRECTS, each to an allowed host, no loops)."""
+        visited = [shown]
+        while True:
+            with self._send(url, params if len(visited) == 1 else None) as response:
+                location = self.session.get_redirect_target(response)
+                if location is None:
+                    return self._take(response, shown, visited[-1], consume)
+                url = urljoin(response.url or visited[-1], location)
+            if url in visited:
+                raise FetchError(shown, f"redirect loop: {visited[-1]} redirects back to {url}")
+            if len(visited) > MAX_REDIRECTS:
+                raise FetchError(shown, f"more than {MAX_REDIRECTS} redirects (the last one to {url}); not followed")
+            if not is_allowed(url, allowed):
+                raise FetchError(shown, f"redirected to {url}, and {origin(url) or 'that'} is not an allowed host "
+                                        f"({', '.join(sorted(allowed))}); not followed")
+            visited.append(url)
+
+    def _take(self, response: requests.Response, shown: str, final: str,
+              consume: Callable[[requests.Response, str], T]) -> T:
+        status = response.status_code
+        status_text = f"HTTP {status} {response.reason or ''}".rstrip()
+        if final != shown:  # say where it went wrong when it was not the URL asked for
+            status_text += f" at {final}"
+        if status == 429 or status >= 500:
+            raise _Retryable(status_text, _retry_after_seconds(response))
+        if status >= 300:  # a 4xx, or a 3xx that is no redirect (no Location): asking again gives the same
+            raise FetchError(shown, status_text)
+        try:
+            return consume(response, shown)
+        except requests.Timeout as e:
+            raise _Retryable(f"timed out while reading the body ({e})") from e
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            raise _Retryable(f"connection dropped while reading the body ({e})") from e
+
+    def _get(self, url: str, params: dict[str, Any] | None, allowed: frozenset[str],
+             consume: Callable[[requests.Response, str], T]) -> T:
         shown = requests.Request("GET", url, params=params).prepare().url or url  # the URL with its query string
         attempt = 1
         while True:
             try:
-                return self._attempt(url, shown, params, consume)
+                return self._attempt(url, shown, params, allowed, consume)
             except _Retryable as problem:
                 if attempt >= self.max_attempts:
                     raise FetchError(shown, f"{problem.reason}; gave up after {attempt} attempts") from problem

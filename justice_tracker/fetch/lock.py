@@ -14,13 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..files import atomic_write_text
 from ..paths import REPO_ROOT
+from ..errors import LockError  # noqa: F401 (re-exported)
 
 LOCK_FILE = REPO_ROOT / "data" / "sources.lock"
 LOCK_VERSION = 1
-
-
-class LockError(ValueError):
-    """The lock file is unreadable or of another version."""
 
 
 class _Strict(BaseModel):

@@ -10,7 +10,6 @@ drifts ("Population Bulletin" / "Population bulletin").
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -126,10 +125,3 @@ class Release(_Strict):
 
     def ignores(self, title: str) -> bool:
         return any(re.search(p, title, re.IGNORECASE) for p in self.ignore)
-
-
-def load_releases(path: Path | str | None = None) -> list[Release]:
-    """The `releases:` list of tracker.yml (or of the file at `path`), validated with the rest of the config."""
-    from ..config import CONFIG_FILE, load_config  # imported here: config.py imports this module
-
-    return load_config(CONFIG_FILE if path is None else path).releases

@@ -1,7 +1,7 @@
 """`update`: discover what the releases in tracker.yml publish, download what is new, record it in the lock.
 
-Call run_update() from code (it returns an UpdateSummary), or update_from_args()/main_update() from a command
-line (they print the summary and return the exit code: 0 when nothing failed, 1 otherwise).
+Call run_update() from code (it returns an UpdateSummary), or update_from_args() from the command line (it
+prints the summary and returns the exit code: 0 when nothing failed, 1 otherwise).
 
 A file is downloaded only when the lock does not already hold it: the same URL with the same size, and the
 file on disk still has the locked checksum. This rests on GOV.UK serving a replaced attachment from a new
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,11 @@ from typing import Callable
 import requests
 from tqdm import tqdm
 
-from ..config import CONFIG_FILE, ConfigError, TrackerConfig, load_config
+from ..config import TrackerConfig
 from ..files import sha256_file
-from ..paths import REPO_ROOT
-from .govuk import API_BASE_ENV, DEFAULT_API_BASE, Candidate, Discoverer, Discovery, Failure, GovUkApi, Skipped
-from .http import DEFAULT_MIN_INTERVAL, FetchError, HttpClient, user_agent
-from .lock import LOCK_FILE, LockedClassification, LockedPublication, LockEntry, LockError, SourcesLock
+from .govuk import Candidate, Discoverer, Discovery, Failure, GovUkApi, Skipped, resolve_api_base
+from .http import DEFAULT_MIN_INTERVAL, FetchError, HttpClient, allowed_hosts, user_agent
+from .lock import LOCK_FILE, LockedClassification, LockedPublication, LockEntry, SourcesLock
 from .releases import Release
 from .store import Stored, download_into_store
 
@@ -169,10 +167,13 @@ def run_update(
     the run is interrupted), with an entry for each file that was stored; failed files leave no trace.
     """
     releases = _select(config.releases, only)
-    raw_root = Path(raw_root) if raw_root is not None else REPO_ROOT / config.raw_dirs[0]
+    raw_root = Path(raw_root) if raw_root is not None else config.download_dir()
     lock_path = Path(lock_path) if lock_path is not None else LOCK_FILE
     lock = SourcesLock.load(lock_path)
-    client = HttpClient(session, agent=user_agent(config.site.repository_url), min_interval=min_interval, sleep=sleep)
+    api_base = resolve_api_base(api_base)
+    # Files only from the publisher's hosts, or the mirror's when the API base is one: the same list as discovery.
+    client = HttpClient(session, agent=user_agent(config.site.repository_url), min_interval=min_interval, sleep=sleep,
+                        allowed=allowed_hosts(api_base))
     api = GovUkApi(client, api_base)
 
     with tqdm(desc="reading GOV.UK pages", unit="page", disable=not progress, leave=False) as pages:
@@ -203,35 +204,9 @@ def run_update(
     return summary
 
 
-def add_update_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the `update` command, for the CLI's subparser."""
-    parser.add_argument("--dry-run", action="store_true",
-                        help="list what would be fetched (page, attachment, classification, url, size); write nothing")
-    parser.add_argument("--only", action="append", metavar="RELEASE", help="only this release id (repeatable)")
-    parser.add_argument("--api-base", default=None,
-                        help=f"GOV.UK API base URL (default: ${API_BASE_ENV}, else {DEFAULT_API_BASE})")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
 def update_from_args(config: TrackerConfig, args: argparse.Namespace) -> int:
     """Run `update` with parsed options, print the summary, return the exit code (0 ok, 1 something failed)."""
     summary = run_update(config, api_base=args.api_base, dry_run=args.dry_run, only=args.only,
                          progress=not args.no_progress)
     print(summary.report())
     return summary.exit_code
-
-
-def main_update(argv: list[str] | None = None) -> int:
-    """Standalone entry point: `update` options plus --config. 0 ok, 1 failures, 2 bad config."""
-    parser = argparse.ArgumentParser(prog="justice-tracker update", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(CONFIG_FILE), help="path to tracker.yml")
-    add_update_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return update_from_args(load_config(args.config), args)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except (LockError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1

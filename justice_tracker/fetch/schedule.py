@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from ..files import atomic_write_bytes
 from .http import HttpClient
+from ..errors import ScheduleError  # noqa: F401 (re-exported)
 
 DEFAULT_JUSTICE_DATA_BASE = "https://data.justice.gov.uk"
 JUSTICE_DATA_BASE_ENV = "JCT_JUSTICE_DATA_API_BASE"
@@ -28,10 +29,6 @@ LONDON = ZoneInfo("Europe/London")
 _TEXT_DATE = re.compile(
     r"^\s*(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})(?:\s+(\d{1,2})(?::(\d{2}))?\s*([ap]m))?\s*$", re.IGNORECASE
 )
-
-
-class ScheduleError(ValueError):
-    """The calendar response is not the list of publications this module expects."""
 
 
 @dataclass(frozen=True)

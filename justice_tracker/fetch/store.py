@@ -4,7 +4,8 @@ A download streams into a temporary file in the target folder and is checked bef
 empty, not an HTML page where a spreadsheet was promised, exactly `file_size` bytes, and magic bytes that fit
 the promised type. Only then is it hard-linked into place, which fails rather than replace a file that
 appeared in the meantime. Any failure deletes the temporary file (and any folder it created), so a failed
-download leaves the store as it was.
+download leaves the store as it was. A body longer than `file_size` is cut off by the client while it streams
+(it never fills the disk), and a file name that is not a bare name is refused before anything is created.
 
 Names: the publisher's file name. A name already taken by other bytes (on disk, or in the lock for a file not
 yet restored on this machine) sends the new bytes to `<stem>__rev-<first 12 hex of sha256><suffix>`, a
@@ -22,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from ..files import sha256_file
 from ..parsers.base import sniff_container
-from .govuk import Candidate
+from .govuk import Candidate, filename_problem
 from .http import FetchError, HttpClient
 from .lock import SourcesLock
 
@@ -117,6 +118,10 @@ def _place(tmp: Path, target: Path) -> None:
 def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path, lock: SourcesLock) -> Stored:
     """Download one candidate into raw_root/<slug>/ and say what happened; FetchError (or OSError) leaves the
     store exactly as it was. The lock is only read here: recording the file is the caller's job."""
+    problem = filename_problem(candidate.filename)  # discovery refuses these too; a name is a path here
+    if problem:
+        raise FetchError(candidate.url, f"refused attachment {candidate.title!r}: {problem} "
+                                        f"({candidate.filename!r}); nothing written")
     slug = candidate.release.slug
     folder = raw_root / slug
     created = _new_dirs(folder)
@@ -125,7 +130,7 @@ def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            received = client.download(candidate.url, out)
+            received = client.download(candidate.url, out, candidate.file_size, candidate.filename)
             out.flush()
             os.fsync(out.fileno())
         check_download(tmp, received, candidate)

@@ -33,7 +33,8 @@ def _from_json(raw: RawFile) -> tuple[list, str, str]:
     return json.loads(raw.path.read_text(encoding="utf-8")), recorded, "response"
 
 
-def build_release_calendar(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_release_calendar(config: TrackerConfig, table: Table,
+                           inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     raws = list_raw(config, table.sources[0])
     candidates = []
     for raw in raws:

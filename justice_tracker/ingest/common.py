@@ -8,10 +8,7 @@ import re
 import pandas as pd
 
 from ..raw import RawFile
-
-
-class IngestError(ValueError):
-    """A raw file does not look as expected; the message names the file, the row and what was expected."""
+from ..errors import IngestError  # noqa: F401 (re-exported)
 
 
 def read_csv_text(raw: RawFile, required: list[str]) -> pd.DataFrame:

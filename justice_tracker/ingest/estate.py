@@ -52,7 +52,8 @@ def change_kind(text: str, where: str) -> str:
                       f"{EXPECTED_WORDING}")
 
 
-def build_prison_changes(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_prison_changes(config: TrackerConfig, table: Table,
+                         inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per published change, in the order of the file; month is YYYY-MM, or blank when only the year is
     given."""
     raw = find_raw(config, table.sources[0], "prison_change_log.csv")
@@ -89,26 +90,23 @@ def build_prison_changes(config: TrackerConfig, table: Table) -> pd.DataFrame:
 UPSTREAM = ("monthly_establishments", "monthly_establishments_legacy", "monthly_totals_legacy")
 
 
-def _upstream(config: TrackerConfig, built: dict[str, pd.DataFrame] | None, table_id: str) -> pd.DataFrame:
-    """A table this one derives from: as built earlier in the same run, or built now from its raw files by its own
-    builder (never read back from data/processed, which may be stale)."""
-    if built is not None and table_id in built:
-        return built[table_id]
-    from . import _builder
-    from ..schemas import validate
-
-    upstream = config.table(table_id)
-    return validate(table_id, _builder(upstream)(config, upstream))
-
-
 def _line_span(refs: pd.Series, where: str) -> str:
-    numbers = []
+    """The rows summed, as one span: 'lines 2-122' of a CSV, or 'sheet MonthlyBulletin, rows 5-125' of a
+    workbook (from each row's 'sheet X, cells A5:E5')."""
+    numbers, sheets = [], set()
     for ref in refs:
-        m = re.fullmatch(r"line (\d+)", str(ref))
-        if not m:
-            raise IngestError(f"{where}: row reference {ref!r}; expected 'line N'")
-        numbers.append(int(m.group(1)))
+        if m := re.fullmatch(r"line (\d+)", str(ref)):
+            numbers.append(int(m.group(1)))
+        elif m := re.fullmatch(r"sheet (.+), cells [A-Z]+(\d+)(?::[A-Z]+\d+)?", str(ref)):
+            sheets.add(m.group(1))
+            numbers.append(int(m.group(2)))
+        else:
+            raise IngestError(f"{where}: row reference {ref!r}; expected 'line N' or 'sheet S, cells A1:E1'")
+    if len(sheets) > 1 or (sheets and len(numbers) != len(refs)):
+        raise IngestError(f"{where}: rows of one month come from different sheets or files ({sorted(sheets)})")
     lo, hi = min(numbers), max(numbers)
+    if sheets:
+        return f"sheet {sheets.pop()}, " + (f"row {lo}" if lo == hi else f"rows {lo}-{hi}")
     return f"line {lo}" if lo == hi else f"lines {lo}-{hi}"
 
 
@@ -139,15 +137,15 @@ def _month_row(rows: pd.DataFrame, month: str, parse: str, derived_from: str, wh
     }
 
 
-def build_cells_out_of_use_estate(config: TrackerConfig, table: Table,
-                                  built: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def build_cells_out_of_use_estate(config: TrackerConfig, table: Table, inputs: dict[str, pd.DataFrame]
+                                  ) -> pd.DataFrame:
     """Per month: estate Baseline CNA, In Use CNA and their difference, from both monthly parses.
 
     row_ref gives the lines of the establishment rows summed (in the raw file named in source_file); for the
     2011-2016 bulletins, published_total_ref is the bulletin's Total row, which must equal the sums."""
-    legacy = _upstream(config, built, "monthly_establishments_legacy")
-    legacy_totals = _upstream(config, built, "monthly_totals_legacy")
-    wfr = _upstream(config, built, "monthly_establishments")
+    legacy = inputs["monthly_establishments_legacy"]
+    legacy_totals = inputs["monthly_totals_legacy"]
+    wfr = inputs["monthly_establishments"]
     rows = []
     totals = {r["bulletin_month"]: r for _, r in legacy_totals.iterrows()}
     for month, group in legacy.groupby("bulletin_month", sort=True):

@@ -9,49 +9,57 @@ from __future__ import annotations
 import pandas as pd
 
 from ..config import Table, TrackerConfig
+from ..parsers import legacy_monthly
 from ..parsers.base import Parsed
-from ..parsers.legacy_monthly import COUNT_COLUMNS, PERCENT_COLUMNS, parse
-from ..parsers.prison_names import load_prison_names
-from ..raw import RawFile, list_raw
-from .common import IngestError, provenance_columns
+from ..parsers.legacy_monthly import COUNT_COLUMNS, PERCENT_COLUMNS
+from ..raw import RawFile
+from .common import provenance_columns
+from .official import newest_per_period, official_files
 
 ESTABLISHMENT_COLUMNS = (["report_date", "bulletin_month", "section", "prison_key", "prison_name", "establishment"]
                          + COUNT_COLUMNS + PERCENT_COLUMNS + ["row_label"])
 
 
-def _parsed_files(config: TrackerConfig, table: Table) -> list[tuple[RawFile, Parsed]]:
-    """Every bulletin of the table's first source, parsed, in report-date order; one bulletin per month."""
-    names = load_prison_names(config)
-    parsed = [(raw, parse(raw.path, names)) for raw in list_raw(config, table.sources[0])]
+def _parsed_files(config: TrackerConfig, table: Table) -> tuple[list[tuple[RawFile, Parsed]], list[str]]:
+    """The bulletin of each month, from every official source of the table (the sample files and any
+    downloaded by `update`), in report-date order. The same bytes found twice count once; two different files
+    for one month keep the newer publication, and the note says which was set aside."""
+    files = []
+    for sid in table.sources:
+        if config.source(sid).official:
+            files.extend(official_files(config, sid).of_kind(legacy_monthly.KIND))
+    chosen, replaced = newest_per_period(files, lambda f: f.parsed.meta["bulletin_month"])
+    notes = [f"{old.raw.ref} and {new.raw.ref} are both the bulletin for {new.parsed.meta['bulletin_month']}; kept "
+             f"{new.raw.ref}, the newer publication" for old, new in replaced]
+    parsed = [(f.raw, f.parsed) for f in chosen.values()]
     parsed.sort(key=lambda item: item[1].meta["report_date"])
-    by_month: dict[str, RawFile] = {}
-    for raw, result in parsed:
-        month = result.meta["bulletin_month"]
-        if month in by_month:
-            first, second = sorted([raw.ref, by_month[month].ref])
-            raise IngestError(f"{first} and {second} are both the bulletin for {month}")
-        by_month[month] = raw
-    return parsed
+    return parsed, notes
 
 
-def build_monthly_establishments_legacy(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_monthly_establishments_legacy(config: TrackerConfig, table: Table,
+                                        inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per establishment per bulletin; row_ref is the line of the extracted text it was read from."""
     frames = []
-    for raw, result in _parsed_files(config, table):
+    parsed, notes = _parsed_files(config, table)
+    for raw, result in parsed:
         frame = result.table[ESTABLISHMENT_COLUMNS].copy()
         for column, value in provenance_columns(raw, "").items():
             frame[column] = value
         frame["row_ref"] = result.table["cell"]
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["report_date", "section", "prison_key"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["report_date", "section", "prison_key"], kind="stable").reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
 
 
-def build_monthly_totals_legacy(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_monthly_totals_legacy(config: TrackerConfig, table: Table,
+                                inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per bulletin: the published Total row (or Jan/Feb 2011 summary block), the sums of the
     establishment rows and the operating margin that links them (published UOC = sum of op cap - margin)."""
     rows = []
-    for raw, result in _parsed_files(config, table):
+    parsed, notes = _parsed_files(config, table)
+    for raw, result in parsed:
         meta, total, sums = result.meta, result.meta["total"], result.meta["sums"]
         rows.append({
             "report_date": meta["report_date"],
@@ -80,4 +88,5 @@ def build_monthly_totals_legacy(config: TrackerConfig, table: Table) -> pd.DataF
     out = pd.DataFrame(rows)
     for column in ("published_pct_pop_to_in_use_cna", "published_pct_accommodation_available"):
         out[column] = out[column].astype("Int64")
+    out.attrs["notes"] = notes
     return out

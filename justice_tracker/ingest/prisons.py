@@ -3,7 +3,7 @@
 Every establishment (reporting unit) that appears in either monthly per-prison table gets one row, under the
 `prison_key` those tables share: monthly_establishments (Walk Forward Research's parse, March 2018 on) and
 monthly_establishments_legacy (the tracker's own parse of the MoJ Word/RTF bulletins, January 2011 to May 2016).
-Nothing is parsed twice: both are taken as built earlier in the same run (the `built` argument). To them are
+Nothing is parsed twice: both are inputs declared in tracker.yml (the `inputs` argument). To them are
 joined, by the project's name normalisation (justice_tracker.parsers.prison_names):
 
 - the prison register (2016-17): NOMIS code, operator, predominant function and region;
@@ -67,22 +67,6 @@ FIRST_TABLE_YEAR = 2011
 # alone is not meaningful (Walk Forward Research's notes on the workforce annex, summarised in the project's
 # research notes, data-sources section 3).
 STAFFING_MERGED = [("hollesley-bay", "warren-hill", "Hollesley", "June 2026")]
-
-
-def _upstream(config: TrackerConfig, built: dict[str, pd.DataFrame] | None, table_id: str) -> pd.DataFrame:
-    """A table this one derives from: as built earlier in the same run, or built now by its own builder (never read
-    back from data/processed, which may be stale)."""
-    if built is not None and table_id in built:
-        return built[table_id]
-    import inspect
-
-    from . import _builder
-    from ..schemas import validate
-
-    upstream = config.table(table_id)
-    builder = _builder(upstream)
-    args = (config, upstream, built) if len(inspect.signature(builder).parameters) >= 3 else (config, upstream)
-    return validate(table_id, builder(*args))
 
 
 def _tsv(raw: RawFile, required: list[str]) -> list[tuple[int, dict]]:
@@ -324,10 +308,8 @@ def _names_printed(rows: pd.DataFrame) -> str:
                      for name, (lo, hi, n) in spans.iterrows())
 
 
-def build_prisons(config: TrackerConfig, table: Table, built: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    recent = _upstream(config, built, RECENT)
-    legacy = _upstream(config, built, LEGACY)
-    changes = _upstream(config, built, CHANGES)
+def build_prisons(config: TrackerConfig, table: Table, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    recent, legacy, changes = inputs[RECENT], inputs[LEGACY], inputs[CHANGES]
     for frame, tid in ((recent, RECENT), (legacy, LEGACY)):
         _check_index(frame, tid)
     names = load_prison_names(config)

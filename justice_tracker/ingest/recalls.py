@@ -1,7 +1,8 @@
 """Licence recalls: the recall population, recalls each quarter, recalls against releases, and the long run.
 
-Inputs are third parties' tidy files built from the Ministry of Justice's Offender Management Statistics
-Quarterly (OMSQ):
+The OMSQ licence recalls workbook, parsed here, gives recalls per quarter and (where it has the table) the recall
+population; where one is here it is used for the periods it covers (tracker.yml `precedence`). The rest comes
+from third parties' tidy files built from the Ministry of Justice's Offender Management Statistics Quarterly:
 
 - Prison Reform Trust (Bromley Briefings data): the prison population serving a recall, one figure a month from
   June 2010 (plus June 2009). Months are text ("Jun-09"); the file has CRLF line endings and no final newline.
@@ -24,8 +25,11 @@ import re
 import pandas as pd
 
 from ..config import Table, TrackerConfig
+from ..parsers import omsq_recalls
 from ..raw import RawFile, find_raw
 from .common import IngestError, provenance_columns, read_csv_text, to_int
+from .official import cell_ref, newest_rows, official_files
+from .precedence import merge
 
 # Tested on the real sample files (tests/test_recalls_chapter.py re-derives the committed tables from them).
 VERIFIED_AGAINST_PUBLISHED_FILE = True
@@ -97,8 +101,55 @@ def _check_sequence(raw: RawFile, line: int, key, previous: tuple | None, label:
         raise IngestError(f"{raw.ref} line {line}: {label} comes after {previous[1]} (out of order)")
 
 
-def build_recall_population_monthly(config: TrackerConfig, table: Table) -> pd.DataFrame:
-    raw = find_raw(config, table.sources[0], PRT_FILE)
+def _official_recalls(config: TrackerConfig, source_id: str, table_name: str, measure: str):
+    """(rows of the OMSQ recall workbooks for one table and measure, newest edition per period; notes)."""
+    found = official_files(config, source_id)
+    files = found.of_kind(omsq_recalls.KIND)
+
+    def rows(f):
+        t = f.parsed.table
+        return t[(t["table"] == table_name) & (t["measure"] == measure)].assign(_file=f)
+
+    frame, notes = newest_rows(files, rows, ["period_start"])
+    notes += [f"skipped (not the licence recalls workbook): {ref}" for ref, _ in found.skipped]
+    return frame, notes
+
+
+def _official_row(r: dict, source_id: str) -> dict:
+    f = r["_file"]
+    return {"source_id": source_id, "source_file": f.raw.ref, "source_url": f.url, "raw_sha256": f.raw.sha256,
+            "row_ref": cell_ref(r["sheet"], r["cell"])}
+
+
+def _merged(table: Table, by_source: dict, period: str, compare: list[str], notes: list[str]) -> pd.DataFrame:
+    out, disagreements = merge(table, by_source, period, compare)
+    out = out.sort_values(period, kind="stable").reset_index(drop=True)
+    out.attrs.update({"disagreements": disagreements, "notes": notes})
+    return out
+
+
+def build_recall_population_monthly(config: TrackerConfig, table: Table,
+                                    inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """People in prison on recall, monthly: the OMSQ recall workbooks parsed here where they give a month, the
+    Prison Reform Trust's series otherwise (precedence in tracker.yml)."""
+    by_source, notes = {}, []
+    for sid in table.precedence:
+        if config.source(sid).official:
+            frame, found = _official_recalls(config, sid, "recall_population", "recall_population")
+            notes += found
+            by_source[sid] = pd.DataFrame([{
+                "month": str(r["period_start"])[:7], "date": f"{str(r['period_start'])[:7]}-01",
+                "recall_population": None if pd.isna(r["value"]) else int(r["value"]), **_official_row(r, sid)}
+                for r in frame.to_dict("records")])
+        else:
+            by_source[sid] = _prt_recall_population(config, sid)
+    out = _merged(table, by_source, "month", ["recall_population"], notes)
+    out["recall_population"] = out["recall_population"].astype("Int64")
+    return out
+
+
+def _prt_recall_population(config: TrackerConfig, source_id: str) -> pd.DataFrame:
+    raw = find_raw(config, source_id, PRT_FILE)
     frame = read_csv_text(raw, required=["date", "recall_pop"])
     _exact_header(raw, frame, ["date", "recall_pop"], "month as Mon-YY, recall population")
     today = dt.date.today()
@@ -146,8 +197,31 @@ def _quarter_rows(raw: RawFile, frame: pd.DataFrame, date_col: str, allow_gaps: 
         yield line, rec, start, label
 
 
-def build_recalls_quarterly(config: TrackerConfig, table: Table) -> pd.DataFrame:
-    raw = find_raw(config, table.sources[0], QUARTERLY_FILE)
+def build_recalls_quarterly(config: TrackerConfig, table: Table,
+                            inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Licence recalls per quarter: the OMSQ recall workbooks parsed here where they give a quarter, the third
+    party's series otherwise (precedence in tracker.yml)."""
+    by_source, notes = {}, []
+    for sid in table.precedence:
+        if config.source(sid).official:
+            frame, found = _official_recalls(config, sid, "recalls_by_type", "total")
+            notes += found
+            rows = []
+            for r in frame.to_dict("records"):
+                start = dt.date.fromisoformat(str(r["period_start"])[:10])
+                if pd.isna(r["value"]):
+                    raise IngestError(f"{r['_file'].raw.ref}, {cell_ref(r['sheet'], r['cell'])}: total recalls for "
+                                      f"the quarter starting {start} are not published ({r['marker']})")
+                rows.append({"quarter_start": start.isoformat(), "quarter": f"{start.year}Q{(start.month + 2) // 3}",
+                             "recalls": int(r["value"]), **_official_row(r, sid)})
+            by_source[sid] = pd.DataFrame(rows)
+        else:
+            by_source[sid] = _wfr_recalls_quarterly(config, sid)
+    return _merged(table, by_source, "quarter_start", ["recalls"], notes)
+
+
+def _wfr_recalls_quarterly(config: TrackerConfig, source_id: str) -> pd.DataFrame:
+    raw = find_raw(config, source_id, QUARTERLY_FILE)
     frame = read_csv_text(raw, required=[])
     _exact_header(raw, frame, ["", "0"], "an unnamed pandas Series: quarter start date, recalls")
     rows = []
@@ -163,7 +237,8 @@ def build_recalls_quarterly(config: TrackerConfig, table: Table) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def build_recall_loop_quarterly(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_recall_loop_quarterly(config: TrackerConfig, table: Table,
+                                inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Determinate releases and recalls per quarter. Quarters absent from the file are absent here too: a missing
     quarter is never a zero (2024Q2-Q4 are not in the sample file)."""
     raw = find_raw(config, table.sources[0], LOOP_FILE)
@@ -202,7 +277,8 @@ def build_recall_loop_quarterly(config: TrackerConfig, table: Table) -> pd.DataF
     return out
 
 
-def build_releases_recalls_annual(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_releases_recalls_annual(config: TrackerConfig, table: Table,
+                                  inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Calendar years: recalls, releases from custody, recalls per 100 releases (recomputed and checked against the
     file), mean sentence length and time served of those released, and the recall population at the reference
     date of that year's projection edition (the day is not in this file)."""

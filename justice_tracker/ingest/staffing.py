@@ -27,8 +27,11 @@ import re
 import pandas as pd
 
 from ..config import Table, TrackerConfig
+from ..parsers import workforce
 from ..raw import RawFile, find_raw
 from .common import IngestError, provenance_columns, read_csv_text
+from .official import cell_ref, newest_rows, official_files
+from .precedence import merge
 
 # Tested on the real sample files (tests/test_staffing_chapter.py re-derives the committed tables from them).
 VERIFIED_AGAINST_PUBLISHED_FILE = True
@@ -128,9 +131,82 @@ def _fte_rows(raw: RawFile, ratio_decimals: int) -> dict[dt.date, dict]:
     return rows
 
 
-def build_officer_fte_quarterly(config: TrackerConfig, table: Table) -> pd.DataFrame:
-    raw = find_raw(config, table.sources[0], FTE_FILE)
-    check = find_raw(config, table.sources[1], PPO_FILE)
+# Grades of the staff-in-post time series, by the words HMPPS prints (matched case-insensitively on the grade
+# label): band 3 to 4 prison officers (HMPPS's "band 3-4 officers": band 3 prison officers and band 4 supervising
+# officers and specialists, not band 5 custodial managers), and operational staff bands 2 to 5.
+BAND_3_4_OFFICER = re.compile(r"^band\s*[34]\b.*\b(prison officer|supervising officer)", re.I)
+OPERATIONAL_2_5 = re.compile(r"^band\s*[2-5]\b.*\b(prison officer|supervising officer|custodial manager|"
+                             r"operational support)", re.I)
+# Business groups counted as prison staff: public-sector prisons and the youth custody service.
+PRISON_GROUPS = re.compile(r"prison|youth custody", re.I)
+
+
+def build_officer_fte_quarterly(config: TrackerConfig, table: Table,
+                                inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Prison staff FTE per quarter end: the HMPPS staff-in-post time series parsed here where one is here, the
+    third party's series otherwise (precedence in tracker.yml). The population is the weekly series interpolated to
+    the quarter end (as the third party does); the public-sector population, which no official file gives, is the
+    third party's for the same date."""
+    wfr_source = next(s for s in table.precedence if not config.source(s).official)
+    wfr = _wfr_fte(config, table)
+    by_source, notes = {wfr_source: wfr}, []
+    for sid in table.precedence:
+        if config.source(sid).official:
+            by_source[sid], notes = _official_fte(config, sid, inputs["weekly_population_capacity"], wfr)
+    out, disagreements = merge(table, by_source, "date", ["band_3_4_officers_fte", "operational_b2_b5_fte",
+                                                          "all_staff_fte", "population"])
+    out = out.sort_values("date").reset_index(drop=True)
+    for col in ("public_population", "prisoners_per_officer", "prisoners_per_operational_staff"):
+        out[col] = out[col].astype("float64")
+    out.attrs.update({"disagreements": disagreements, "notes": notes})
+    return out
+
+
+def _official_fte(config: TrackerConfig, source_id: str, weekly: pd.DataFrame, wfr: pd.DataFrame):
+    found = official_files(config, source_id)
+    files = [f for f in found.of_kind(workforce.KIND) if f.parsed.meta["layout"] == workforce.LAYOUT_TIME_SERIES]
+
+    def rows(f):
+        t = f.parsed.table
+        t = t[(t["measure"] == "fte") & t["business_group"].astype(str).str.contains(PRISON_GROUPS)]
+        grades = t["grade"].astype(str)
+        sums = []
+        for date, g in t.groupby("date"):
+            gg = grades.loc[g.index]
+            sums.append({"date": str(date)[:10], "value": round(float(g["value"].sum()), 1),
+                         "band_3_4_officers_fte": round(float(g.loc[gg.str.contains(BAND_3_4_OFFICER), "value"].sum()), 1),
+                         "operational_b2_b5_fte": round(float(g.loc[gg.str.contains(OPERATIONAL_2_5), "value"].sum()), 1),
+                         "all_staff_fte": round(float(g["value"].sum()), 1),
+                         "sheet": f.parsed.meta["sheet"], "cells": f"{g['cell'].iloc[0]} to {g['cell'].iloc[-1]}",
+                         "_file": f})
+        return pd.DataFrame(sums)
+
+    frame, notes = newest_rows(files, rows, ["date"])
+    population = weekly.assign(date=pd.to_datetime(weekly["date"])).set_index("date")["population"].astype(float)
+    public = dict(zip(wfr["date"], wfr["public_population"]))
+    out = []
+    for r in frame.to_dict("records"):
+        when = pd.Timestamp(r["date"])
+        pop = population.reindex(population.index.union([when])).interpolate("time").get(when)
+        pub = public.get(r["date"])
+        pub = None if pub is None or pd.isna(pub) else float(pub)
+        f = r["_file"]
+        out.append({"date": r["date"], "band_3_4_officers_fte": r["band_3_4_officers_fte"],
+                    "operational_b2_b5_fte": r["operational_b2_b5_fte"], "all_staff_fte": r["all_staff_fte"],
+                    "population": None if pop is None or pd.isna(pop) else round(float(pop), 1),
+                    "public_population": pub,
+                    "prisoners_per_officer": None if pub is None else round(pub / r["band_3_4_officers_fte"], 3),
+                    "prisoners_per_operational_staff": None if pub is None else round(pub / r["operational_b2_b5_fte"], 3),
+                    "source_id": source_id, "source_file": f.raw.ref, "source_url": f.url, "raw_sha256": f.raw.sha256,
+                    "row_ref": f"sheet {r['sheet']}, rows {r['cells']} (summed by grade)"
+                               + ("; public-sector population: the third party's" if pub is not None else "")})
+    return pd.DataFrame(out), notes + [f"skipped (not a workforce table read here): {ref}" for ref, _ in found.skipped]
+
+
+def _wfr_fte(config: TrackerConfig, table: Table) -> pd.DataFrame:
+    sources = [s for s in table.sources if not config.source(s).official]
+    raw = find_raw(config, sources[0], FTE_FILE)
+    check = find_raw(config, sources[1], PPO_FILE)
     main = _fte_rows(raw, ratio_decimals=1)
     other = _fte_rows(check, ratio_decimals=3)
     if set(main) != set(other):
@@ -165,8 +241,50 @@ def build_officer_fte_quarterly(config: TrackerConfig, table: Table) -> pd.DataF
 TARGET_COLUMNS = ["date", "band35_officers", "target", "n", "gap", "pct_of_target"]
 
 
-def build_officer_staffing_vs_target(config: TrackerConfig, table: Table) -> pd.DataFrame:
-    raw = find_raw(config, table.sources[0], "officer_staffing_estate.csv")
+def build_officer_staffing_vs_target(config: TrackerConfig, table: Table,
+                                     inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Band 3-5 officers against target, estate totals: the workforce annex (Table 4) parsed here where one is
+    here, the third party's totals otherwise (precedence in tracker.yml)."""
+    by_source, notes = {}, []
+    for sid in table.precedence:
+        if config.source(sid).official:
+            by_source[sid], notes = _official_target(config, sid)
+        else:
+            by_source[sid] = _wfr_target(config, sid)
+    out, disagreements = merge(table, by_source, "date", ["officers", "target", "establishments"])
+    out = out.sort_values("date").reset_index(drop=True)
+    out.attrs.update({"disagreements": disagreements, "notes": notes})
+    return out
+
+
+def _official_target(config: TrackerConfig, source_id: str):
+    found = official_files(config, source_id)
+    files = [f for f in found.of_kind(workforce.KIND) if f.parsed.meta["layout"] == workforce.LAYOUT_ANNEX]
+
+    def rows(f):
+        t = f.parsed.table
+        out = []
+        for date, g in t.groupby("date"):
+            staff, target = g[g["measure"] == "staff_in_post"], g[g["measure"] == "target"]
+            if staff["value"].isna().any() or target["value"].isna().any():
+                cell = pd.concat([staff, target]).loc[lambda x: x["value"].isna(), "cell"].iloc[0]
+                raise IngestError(f"{f.raw.ref}, {cell_ref(f.parsed.meta['sheet'], cell)}: a figure is not "
+                                  f"published for {date}, so the estate total cannot be summed")
+            officers, goal = round(float(staff["value"].sum()), 1), round(float(target["value"].sum()), 1)
+            out.append({"date": str(date)[:10], "value": officers, "officers": officers, "target": goal,
+                        "establishments": int(len(staff)), "gap": round(officers - goal, 1),
+                        "pct_of_target": round(officers / goal * 100, 1), "source_id": source_id,
+                        "source_file": f.raw.ref, "source_url": f.url, "raw_sha256": f.raw.sha256,
+                        "row_ref": f"sheet {f.parsed.meta['sheet']}, rows {staff['cell'].iloc[0]} to "
+                                   f"{staff['cell'].iloc[-1]} (establishments summed, aggregate rows left out)"})
+        return pd.DataFrame(out)
+
+    frame, notes = newest_rows(files, rows, ["date"])
+    return frame.drop(columns=["value"], errors="ignore"), notes
+
+
+def _wfr_target(config: TrackerConfig, source_id: str) -> pd.DataFrame:
+    raw = find_raw(config, source_id, "officer_staffing_estate.csv")
     frame = read_csv_text(raw, required=TARGET_COLUMNS)
     rows, previous = [], None
     for line, rec in frame.iterrows():
@@ -198,7 +316,8 @@ PRT_TYPES = {"HMPPS employed prison officers": "officers", "Prison population": 
 PRT_BASE_YEAR = 2010
 
 
-def build_officers_annual_prt(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_officers_annual_prt(config: TrackerConfig, table: Table,
+                              inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     raw = find_raw(config, table.sources[0], "bromley__state_of_our_prisons__workforce_staff.csv")
     frame = read_csv_text(raw, required=["year", "percent", "number", "type"])
     years: dict[int, dict] = {}
@@ -466,7 +585,8 @@ def _check_latest_extract(raw: RawFile, quarterly: list[dict]) -> None:
                               f"({series.get(key, 'missing')})")
 
 
-def build_probation_caseload(config: TrackerConfig, table: Table) -> pd.DataFrame:
+def build_probation_caseload(config: TrackerConfig, table: Table,
+                             inputs: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     series_raw = find_raw(config, table.sources[0], "probation_caseload_series.csv")
     annual_raw = find_raw(config, table.sources[1], "probation_caseload_annual.csv")
     latest_raw = find_raw(config, table.sources[2], "probation_caseload_quarterly.csv")

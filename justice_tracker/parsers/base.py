@@ -6,19 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from ..errors import ParseError  # noqa: F401 (re-exported)
 
 # Every parsed table carries these, so a figure can be traced to the cell it came from.
 PROVENANCE_COLUMNS = ["source_file", "sheet", "row_label", "cell"]
-
-
-class ParseError(ValueError):
-    """A raw file is not in a layout the parser knows. The message says file, sheet and what was expected."""
-
-    def __init__(self, path: Path | str, message: str, sheet: str | None = None):
-        self.path = str(path)
-        self.sheet = sheet
-        where = Path(path).name + (f", sheet {sheet!r}" if sheet else "")
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass

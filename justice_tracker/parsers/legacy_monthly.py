@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from .base import ParseError, Parsed
-from .prison_names import PrisonNames, UnknownPrisonName, default_prison_names
+from .prison_names import PrisonNames, UnknownPrisonName
 from .wordtext import read_word_text
 
 KIND = "legacy_monthly"
@@ -111,13 +111,19 @@ def identify(path: Path | str) -> bool:
     return any(_TITLE.match(line) for line in lines) and any(_REPORT_DATE.match(line) for line in lines)
 
 
+# The establishment names printed in a bulletin are resolved to prison keys with the project's register and
+# alias table, which the caller loads from its config (a parser never reads the config by itself).
+NEEDS_PRISON_NAMES = True
+
+
 def parse(path: Path | str, names: PrisonNames | None = None) -> Parsed:
     """The establishments of one bulletin, checked against the bulletin's own totals.
 
-    `names` resolves printed names to prison keys; by default the repository's register and alias table.
+    `names` resolves printed names to prison keys (prison_names.load_prison_names(config)); it is required.
     """
     path = Path(path)
-    names = names or default_prison_names()
+    if names is None:
+        raise TypeError("legacy_monthly.parse needs the prison names (prison_names.load_prison_names(config))")
     text = read_word_text(path)
     report_date, title = _report_date_and_title(path, text.lines)
     table = _read_table(path, text.lines)

@@ -1,7 +1,7 @@
 """Parser for the monthly per-prison bulletin in its current spreadsheet form (.ods, 2017 on).
 
 STATUS: NOT YET VERIFIED AGAINST A PUBLISHED FILE. No monthly ODS is on the build machines; the parser follows
-the layout notes and is tested on synthetic workbooks (`justice_tracker.synthetic.monthly`) filled with real
+the layout notes and is tested on synthetic workbooks (`tests/support/synthetic/monthly.py`) filled with real
 published figures. Check it against a real download on the first live run, then set
 VERIFIED_AGAINST_PUBLISHED_FILE.
 

@@ -23,20 +23,16 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from ..config import TrackerConfig, load_config
+from ..config import TrackerConfig
 from ..paths import REPO_ROOT
 from ..raw import list_raw
+from ..errors import UnknownPrisonName  # noqa: F401 (re-exported)
 
 ALIASES_FILE = REPO_ROOT / "data" / "reference" / "prison_aliases.csv"
 # The tracker.yml source whose files (current and former prisons) list establishments in a `name` column.
 REGISTER_SOURCE = "prison-register"
-
-
-class UnknownPrisonName(ValueError):
-    """A printed establishment name matches neither the alias table nor the prison register."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +112,3 @@ def load_prison_names(config: TrackerConfig) -> PrisonNames:
     register = read_register([raw.path for raw in list_raw(config, REGISTER_SOURCE)])
     return PrisonNames(read_aliases(ALIASES_FILE, register), register)
 
-
-@lru_cache(maxsize=1)
-def default_prison_names() -> PrisonNames:
-    """Names resolved with the repository's tracker.yml, for callers that parse a file on its own."""
-    return load_prison_names(load_config())

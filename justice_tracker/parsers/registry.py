@@ -20,11 +20,25 @@ PARSER_MODULES = [
 SPREADSHEET_SUFFIXES = {".ods": "ods", ".xlsx": "xlsx", ".xls": "ole"}
 
 
-def parsers() -> list[ModuleType]:
-    return [importlib.import_module(name) for name in PARSER_MODULES]
+def parsers(modules: list[str] | None = None) -> list[ModuleType]:
+    return [importlib.import_module(name) for name in (modules or PARSER_MODULES)]
 
 
-def parse_file(path: Path | str) -> Parsed:
+def parse_with(module_name: str, path: Path | str, names=None) -> Parsed:
+    """Parse with one named parser, without asking it first whether it recognises the file: for a source that
+    has one kind of file, its parser's own error ('expected a Word document; found ...') says more than
+    'no parser recognises this file'."""
+    module = importlib.import_module(module_name)
+    path = Path(path)
+    if getattr(module, "NEEDS_PRISON_NAMES", False):
+        return module.parse(path, names)
+    return module.parse(path)
+
+
+def parse_file(path: Path | str, names=None, modules: list[str] | None = None) -> Parsed:
+    """Parse one file with the first parser (of `modules`, default all) that recognises it. `names` (the project's
+    prison names, prison_names.load_prison_names(config)) is passed to the parsers that resolve establishment names;
+    the registry never reads the config itself."""
     path = Path(path)
     if not path.is_file():
         raise ParseError(path, "no such file")
@@ -39,12 +53,17 @@ def parse_file(path: Path | str) -> Parsed:
     if promised and container != promised:
         raise ParseError(path, f"the name ends {path.suffix}, but the bytes are {container!r}, not {promised!r}: "
                                "saved under the wrong name? Rename it to match its content to parse it")
-    for module in parsers():
+    for module in parsers(modules):
         try:
             recognised = module.identify(path)
         except Exception:  # a parser that cannot even look at the file does not recognise it
             recognised = False
         if recognised:
+            if getattr(module, "NEEDS_PRISON_NAMES", False):
+                if names is None:
+                    raise ParseError(path, f"{module.KIND} resolves establishment names: call parse_file with the "
+                                           "project's prison names")
+                return module.parse(path, names)
             return module.parse(path)
     # Say what was found and what each parser looks for (a renamed sheet would otherwise show only as "no parser
     # recognises this ods file"); a spreadsheet that cannot even be opened is corrupt, which is said instead.
@@ -53,5 +72,5 @@ def parse_file(path: Path | str) -> Parsed:
         from .weekly_bulletin import open_workbook  # raises ParseError naming the file for a corrupt container
 
         found = f" (sheets: {open_workbook(path).sheet_names})"
-    wanted = "; ".join(f"{m.KIND}: {getattr(m, 'RECOGNISES', '?')}" for m in parsers())
+    wanted = "; ".join(f"{m.KIND}: {getattr(m, 'RECOGNISES', '?')}" for m in parsers(modules))
     raise ParseError(path, f"no parser recognises this {container} file{found}; each looks for: {wanted}")

@@ -1,7 +1,7 @@
 """Parser for the weekly prison population bulletin ("weekly estate figures"): layouts A1, A2 and B.
 
 STATUS: NOT YET VERIFIED AGAINST A PUBLISHED FILE. No real weekly .xls/.ods is on the build machines; the parser
-follows the layout notes and is tested on synthetic workbooks (`justice_tracker.synthetic.weekly`) filled with
+follows the layout notes and is tested on synthetic workbooks (`tests/support/synthetic/weekly.py`) filled with
 real published values. Check it against a real download on the first live run, then set
 VERIFIED_AGAINST_PUBLISHED_FILE.
 

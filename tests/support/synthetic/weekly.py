@@ -12,7 +12,8 @@ Layouts as described (secondhand) in shared/research/data-sources.md section 1a:
 - B (21 Oct 2024 on), .ods: sheet `Data`, columns Total / Adult Male / Female / YCS, rows Population,
   Useable Operational Capacity, Headroom, Home Detention Curfew caseload, blocks `Last Week:  <date>` and
   `12 Months Ago:  <date>` below, and an operating-margin table (Overall Estate, Adult Male, Female, YCS).
-Cell positions, titles and footnote wording are not documented: they are plausible choices.
+Cell positions, titles and footnote wording are not documented: they are plausible choices. Only .ods is written
+(xlwt, the last .xls writer, is unmaintained); the tests read .xls from tests/fixtures/weekly-a1-sample.xls.
 
 Values are a mapping (period, measure, group) -> cell content, with the keys of the parser's tidy table,
 e.g. ("this_week", "population", "total") -> 85639. A value is written as given: a number, or a string such as
@@ -62,7 +63,8 @@ class Grid:
 
 
 def save_workbook(path: Path | str, sheets: Sequence[tuple[str, Grid]]) -> Path:
-    """Write sheets to .ods (pandas + odfpy) or .xls (xlwt), chosen by the file suffix."""
+    """Write sheets to .ods (pandas + odfpy). Legacy .xls is not written: no maintained library writes it, so the
+    tests read the committed tests/fixtures/weekly-a1-sample.xls instead (see tests/fixtures/README.md)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".ods":
@@ -70,28 +72,11 @@ def save_workbook(path: Path | str, sheets: Sequence[tuple[str, Grid]]) -> Path:
             for name, grid in sheets:
                 pd.DataFrame(grid.dense()).to_excel(writer, sheet_name=name, header=False, index=False)
     elif suffix == ".xls":
-        _save_xls(path, sheets)
+        raise ValueError(f"{path.name}: the synthetic writers no longer write legacy .xls (xlwt is unmaintained); "
+                         "write .ods, or read the committed tests/fixtures/weekly-a1-sample.xls")
     else:
-        raise ValueError(f"{path.name}: can write .ods or .xls, not {suffix!r}")
+        raise ValueError(f"{path.name}: can write .ods, not {suffix!r}")
     return path
-
-
-def _save_xls(path: Path, sheets: Sequence[tuple[str, Grid]]) -> None:
-    import xlwt
-
-    book = xlwt.Workbook()
-    date_style = xlwt.easyxf(num_format_str="dd/mm/yyyy")
-    for index, (name, grid) in enumerate(sheets):
-        # xlwt refuses names Excel would refuse (a leading apostrophe, ':' or '/'), but ghost sheets have them:
-        # add under a placeholder, then rename.
-        sheet = book.add_sheet(f"Sheet{index + 1}")
-        sheet.name = name
-        for (r, c), value in grid.cells.items():
-            if isinstance(value, (dt.date, dt.datetime)):
-                sheet.write(r, c, value, date_style)
-            else:
-                sheet.write(r, c, value)
-    book.save(str(path))
 
 
 def _ghost_sheet(index: int, bulletin_date: dt.date) -> tuple[str, Grid]:
@@ -182,7 +167,7 @@ def write_weekly_a1(path: Path | str, bulletin_date: dt.date, values: Values, *,
                     sheet_name: str | None = None, ghost_sheets: int = 1, origin: tuple[int, int] = (0, 0),
                     row_labels: Mapping[str, str] | None = None,
                     column_labels: Mapping[str, str] | None = None) -> Path:
-    """Layout A1 (.xls or .ods by suffix). `irc_label` defaults to 'NOMS Operated IRCs' before 2020 and
+    """Layout A1 (.ods; .xls is no longer written). `irc_label` defaults to 'NOMS Operated IRCs' before 2020 and
     'HMPPS Operated IRCs' after; `row_labels` / `column_labels` ({measure or group: text}) override the
     documented labels, to make the faults a parser must reject."""
     path = Path(path)

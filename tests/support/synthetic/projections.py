@@ -17,8 +17,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..parsers.projection_editions import CUSTODY_CENTRAL, CUSTODY_SCENARIOS, SCENARIO_COLUMNS, edition_layout
-from ..parsers.projections import DATE_LABEL, SCENARIO_LABEL
+from justice_tracker.parsers.projection_editions import (CUSTODY_CENTRAL, CUSTODY_SCENARIOS, SCENARIO_COLUMNS,
+                                                        edition_layout)
+from justice_tracker.parsers.projections import DATE_LABEL, SCENARIO_LABEL
+
 from .accessible_workbook import (SYMBOLS_TEXT, contents_sheet, cover_sheet, notes_sheet, table_sheet,
                                   write_workbook)
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from ..parsers.omsq_recalls import BY_REASON, BY_TYPE, BY_TYPE_OPTIONAL, DATE_LABEL, POPULATION, QUARTER_LABEL
+from justice_tracker.parsers.omsq_recalls import (BY_REASON, BY_TYPE, BY_TYPE_OPTIONAL, DATE_LABEL, POPULATION,
+                                                  QUARTER_LABEL)
+
 from .accessible_workbook import (SYMBOLS_TEXT, Cell, contents_sheet, cover_sheet, notes_sheet, split_exact,
                                   table_sheet, write_workbook)
 

@@ -23,8 +23,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..parsers.workforce import (ALL_ESTABLISHMENTS, ANNEX_IDS, ANNEX_VALUES, HQ_AREA_SERVICES_TOTAL,
-                                 PRISON_SERVICE_YCS_TOTAL, TIME_SERIES_IDS, TIME_SERIES_VALUES)
+from justice_tracker.parsers.workforce import (ALL_ESTABLISHMENTS, ANNEX_IDS, ANNEX_VALUES, HQ_AREA_SERVICES_TOTAL,
+                                              PRISON_SERVICE_YCS_TOTAL, TIME_SERIES_IDS, TIME_SERIES_VALUES)
+
 from .accessible_workbook import (SYMBOLS_TEXT, Cell, Sheet, contents_sheet, cover_sheet, notes_sheet, split_exact,
                                   table_sheet, write_workbook)
 

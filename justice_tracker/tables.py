@@ -1,0 +1,129 @@
+"""The processed tables on disk: reading them, their manifest, and writing them all or none.
+
+data/processed/<table>.csv is the product; data/processed/manifest.json says, per table, its checksum, columns,
+the raw files and tables it was built from (with their checksums, so `make data` can tell what changed) and which
+periods came from official files parsed here and which from a third party. Every reader of a processed table
+goes through this module.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .config import TrackerConfig
+from .files import sha256_bytes
+
+MANIFEST_FILE = "manifest.json"
+# Where both an official file and a third party give a period and disagree: every such value, kept and set aside.
+DISAGREEMENTS_FILE = "source_disagreements.csv"
+# Columns read as text whatever they hold (references and free text that may look like numbers).
+TEXT_COLUMNS = {"row_ref": str, "detail": str, "detail_ref": str}
+BLANK_AS_TEXT = ("detail", "detail_ref", "bulletin_title", "bulletin_url", "layout", "sheet", "cell")
+
+
+def manifest_path(config: TrackerConfig) -> Path:
+    return config.processed_folder / MANIFEST_FILE
+
+
+def read_manifest(config: TrackerConfig) -> dict:
+    path = manifest_path(config)
+    if not path.exists():
+        return {"tables": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_table(config: TrackerConfig, table_id: str, parse_dates: list[str] | None = None,
+               columns: list[str] | None = None) -> pd.DataFrame:
+    """A processed table for a page: text references as text, blanks in text columns as ''."""
+    path = config.processed_path(table_id)
+    if not path.exists():
+        raise FileNotFoundError(f"processed table {path} is missing; rebuild the processed tables (make data) "
+                                "with the raw files present")
+    frame = pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=True, usecols=columns)
+    for col in BLANK_AS_TEXT:
+        if col in frame.columns:
+            frame[col] = frame[col].fillna("")
+    for col in parse_dates or []:
+        frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d")
+    return frame
+
+
+def read_text_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every cell as the text written in the CSV (blanks as ''): for comparing values exactly as published, in
+    this working tree's tables or an edition's frozen copy."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=columns)
+
+
+def load_table_text(config: TrackerConfig, table_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+    path = config.processed_path(table_id)
+    if not path.exists():
+        raise FileNotFoundError(f"processed table {path} is missing; rebuild the processed tables (make data)")
+    return read_text_table(path, columns)
+
+
+def table_csv_text(frame: pd.DataFrame) -> str:
+    """Deterministic CSV: same frame, same bytes (LF endings, no index, blanks for missing)."""
+    return frame.to_csv(index=False, lineterminator="\n", na_rep="")
+
+
+def read_typed(config: TrackerConfig, table_id: str) -> pd.DataFrame:
+    """A processed table as its builder made it (column types from its declared schema), for a table derived
+    from it when it was not rebuilt in this run. Writing the result again gives the same bytes (tested)."""
+    from .schemas import SCHEMAS
+
+    path = config.processed_path(table_id)
+    if not path.exists():
+        raise FileNotFoundError(f"processed table {path} is missing; rebuild it (make data)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    schema = SCHEMAS.get(table_id)
+    if schema is None:
+        return frame
+    for name, column in schema.columns.items():
+        if name not in frame.columns:
+            continue
+        dtype = str(column.dtype)
+        blank = frame[name] == ""
+        if dtype == "int64":
+            frame[name] = pd.to_numeric(frame[name]).astype("int64")
+        elif dtype == "Int64":
+            frame[name] = pd.to_numeric(frame[name].mask(blank)).astype("Int64")
+        elif dtype.startswith("float"):
+            frame[name] = pd.to_numeric(frame[name].mask(blank)).astype("float64")
+        elif dtype == "bool":
+            frame[name] = frame[name].map({"True": True, "False": False})
+        elif column.nullable:
+            frame[name] = frame[name].mask(blank)
+    return frame
+
+
+def write_all_or_none(files: dict[Path, str]) -> None:
+    """Write every file or none: all are written to temporary files beside their targets first (a full or
+    read-only disk fails here, before any target changes), then each is renamed into place."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+
+
+def text_sha256(text: str) -> str:
+    return sha256_bytes(text.encode("utf-8"))
