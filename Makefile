@@ -49,8 +49,11 @@ toc: $(STAMP) ## Regenerate _toc.yml from tracker.yml
 browser: ## Install Debian's chromium for the browser tests, if it is missing
 	scripts/install-browser.sh
 
-test: $(TEST_STAMP) book browser ## Build the site, then run the whole test suite
-	$(PY) -m pytest
+test: $(TEST_STAMP) book browser ## Build the site, then run the whole test suite on every core
+	$(PY) -m pytest -n auto --dist worksteal
+
+test-fast: $(TEST_STAMP) ## The quick tier: no site build, no browser (about a minute)
+	$(PY) -m pytest -n auto --dist worksteal -m "not slow"
 
 SERVE_DIR ?= _build/html
 serve: ## Serve the working draft on http://127.0.0.1:$(PORT)/ (SERVE_DIR=_build/site for the editions)
@@ -79,5 +82,5 @@ lock: ## Re-resolve pyproject.toml's dependencies into requirements.txt and requ
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
 	rm -rf _build book/*.ipynb book/chapters/*.ipynb book/prisons/*.ipynb _static/vendor _extra/charts .pytest_cache
 
-.PHONY: help venv book data update parse toc browser test serve edition site verify-edition publish-check \
+.PHONY: help venv book data update parse toc browser test test-fast serve edition site verify-edition publish-check \
 	benchmark lock clean

@@ -15,15 +15,17 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import yaml
 
 from .charts import write_vega_bundle
 from .config import TocEntry, TrackerConfig
-from .files import atomic_write_text, sha256_file
-from .notebooks import NotebookError, execute, output_path
+from .files import atomic_write_text
+from .files import sha256_file as _sha256_file
+from .notebooks import NotebookError, output_path, run_page
 from .paths import BUILD_DIR, PACKAGE_DIR, REPO_ROOT, SITE_DIR
 from .errors import BuildError, BuildInterrupted  # noqa: F401 (re-exported)
 
@@ -50,7 +52,7 @@ def check_templates(config: TrackerConfig) -> None:
 def toc_text(config: TrackerConfig) -> str:
     def chapter(c: TocEntry) -> dict:
         item = {"file": c.file, "title": c.title}
-        sections = config.generated_pages(c)
+        sections = [s for s in config.generated_pages(c) if not s.notebook.orphan]
         if sections:
             item["sections"] = [{"file": s.file, "title": s.title} for s in sections]
         return item
@@ -78,11 +80,20 @@ def code_fingerprint() -> str:
         for path in sorted(top.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(str(path.relative_to(top.parent)).encode())
-                h.update(sha256_file(path).encode())
+                h.update(_sha256_file(path).encode())
     return h.hexdigest()
 
 
-def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> str:
+def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str, digests: dict | None = None) -> str:
+    """The hash of everything a page's output depends on. `digests` remembers file hashes across the pages of one
+    plan (150 pages read the same tables)."""
+    digests = {} if digests is None else digests
+
+    def sha256_file(path: Path) -> str:
+        if path not in digests:
+            digests[path] = _sha256_file(path)
+        return digests[path]
+
     run = entry.notebook
     h = hashlib.sha256()
     h.update(sha256_file(REPO_ROOT / run.template).encode())
@@ -101,69 +112,104 @@ def notebook_key(config: TrackerConfig, entry: TocEntry, fingerprint: str) -> st
     return h.hexdigest()
 
 
-KERNEL_LOG = BUILD_DIR / "notebook-kernels.log"
-
-
-def _quiet_kernels() -> None:
-    """Worker start-up: kernels inherit stderr and print start-up warnings; keep them in a log, not the console.
-    A notebook's own errors still reach the build through papermill."""
-    KERNEL_LOG.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(KERNEL_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-def _execute(entry: TocEntry) -> tuple[str, float]:
-    start = time.perf_counter()
-    execute(entry)
-    return entry.file, time.perf_counter() - start
-
-
 def jobs() -> int:
     return max(1, int(os.environ.get("JCT_JOBS", os.cpu_count() or 1)))
 
 
+CHART_ID = re.compile(r'data-chart-id="([a-z0-9][a-z0-9-]*)"')
+# Where the page kernels write chart files (charts.CHARTS_DIR as the kernels see it).
+CHART_OUTPUTS_DIR = REPO_ROOT / "_extra" / "charts"
+CHART_FILES = ("index.html", "{id}.png", "{id}.svg", "{id}.csv", "{id}.vl.json", "{id}.csl.json")
+
+
+def chart_outputs(notebook_path: Path) -> list[str]:
+    """The chart download files an executed page made (paths under _extra/charts/): outputs of the build like the
+    page itself, so a page whose files are gone is executed again."""
+    if not notebook_path.exists():
+        return []
+    nb = json.loads(notebook_path.read_text(encoding="utf-8"))
+    html_outputs = ["".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", [])]
+    ids = sorted({i for text in html_outputs for i in CHART_ID.findall(text)})
+    return [f"{i}/{name.format(id=i)}" for i in ids for name in CHART_FILES]
+
+
+def _cached(cache: dict, file: str) -> dict:
+    entry = cache.get(file)
+    return entry if isinstance(entry, dict) else {"key": entry, "outputs": []}
+
+
 def plan_notebooks(config: TrackerConfig, force: bool = False):
-    """(pages to execute, pages unchanged, their keys, the cache): what a build would run, without running it."""
+    """(pages to execute, pages unchanged, their keys, the cache): what a build would run, without running it. A
+    page runs again when its key changed, or its executed notebook or one of its chart files is missing."""
     entries = config.all_notebook_pages()
     cache = json.loads(CACHE_FILE.read_text()) if CACHE_FILE.exists() and not force else {}
     fingerprint = code_fingerprint()
-    keys = {e.file: notebook_key(config, e, fingerprint) for e in entries}
-    todo = [e for e in entries if force or cache.get(e.file) != keys[e.file] or not output_path(e).exists()]
+    digests: dict = {}
+    keys = {e.file: notebook_key(config, e, fingerprint, digests) for e in entries}
+
+    def fresh(e) -> bool:
+        entry = _cached(cache, e.file)
+        return (entry["key"] == keys[e.file] and output_path(e).exists()
+                and all((CHART_OUTPUTS_DIR / f).exists() for f in entry["outputs"]))
+
+    todo = [e for e in entries if force or not fresh(e)]
     skipped = [e.file for e in entries if e not in todo]
     return todo, skipped, keys, cache
 
 
 def run_notebooks(config: TrackerConfig, log=print, force: bool = False, workers: int | None = None) -> dict:
-    """Execute what changed; returns {"executed": [...], "skipped": [...], "seconds": float}."""
+    """Execute what changed on a pool of long-lived kernels, one per worker; returns {"executed": [...],
+    "skipped": [...], "seconds": float, "kernels": int}."""
+    from .kernels import KernelPool
+
     entries = config.all_notebook_pages()
     todo, skipped, keys, cache = plan_notebooks(config, force)
     _remove_stale_outputs({output_path(e) for e in entries})
     start = time.perf_counter()
     failures = []
-    workers = workers or jobs()
+    workers = min(workers or jobs(), max(1, len(todo)))
+    stats = {"kernels": 0}
     if todo:
-        log(f"  executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); "
-            f"{len(skipped)} unchanged")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_quiet_kernels) as pool:
-            futures = {pool.submit(_execute, e): e for e in todo}
-            for future in as_completed(futures):
-                entry = futures[future]
-                try:
-                    _, seconds = future.result()
-                except NotebookError as e:
-                    failures.append(str(e))
-                    continue
-                cache[entry.file] = keys[entry.file]
-                if len(todo) <= 10:
-                    log(f"  executed {entry.notebook.template} -> {entry.file}.ipynb ({seconds:.1f} s)")
+        log(f"  executing {len(todo)} notebook(s) on {workers} kernel(s); {len(skipped)} unchanged")
+        # Longest first, so the last pages to finish are short ones and both kernels stay busy to the end.
+        order = sorted(todo, key=lambda e: e.notebook.template == config_pages_template(config))
+        with KernelPool() as pool, ThreadPoolExecutor(max_workers=workers) as threads:
+            def run(entry):
+                started = time.perf_counter()
+                run_page(entry, pool.worker())
+                return time.perf_counter() - started
+
+            futures = {threads.submit(run, e): e for e in order}
+            try:
+                for future in as_completed(futures):
+                    entry = futures[future]
+                    try:
+                        seconds = future.result()
+                    except NotebookError as e:
+                        failures.append(str(e))
+                        continue
+                    cache[entry.file] = {"key": keys[entry.file], "outputs": chart_outputs(output_path(entry))}
+                    if len(todo) <= 10:
+                        log(f"  executed {entry.notebook.template} -> {entry.file}.ipynb ({seconds:.1f} s)")
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                raise
+            finally:
+                stats = pool.stats()
         CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(CACHE_FILE, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     else:
         log(f"  all {len(entries)} notebooks unchanged")
     if failures:
         raise BuildError(f"{len(failures)} notebook(s) failed; the site was not rebuilt:\n  " + "\n  ".join(failures))
-    return {"executed": [e.file for e in todo], "skipped": skipped, "seconds": time.perf_counter() - start}
+    return {"executed": [e.file for e in todo], "skipped": skipped, "seconds": time.perf_counter() - start,
+            "kernels": stats["kernels"]}
+
+
+def config_pages_template(config: TrackerConfig) -> str:
+    """The template of the generated pages (one per prison): many short pages, run after the chapters."""
+    return next((c.pages.template for c in config.chapters() if c.pages is not None), "")
 
 
 def _remove_stale_outputs(wanted: set[Path]) -> None:
@@ -174,8 +220,9 @@ def _remove_stale_outputs(wanted: set[Path]) -> None:
 
 
 def jupyter_book() -> Path:
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(REPO_ROOT), "--path-output", str(JB_DIR), "-W", "-n", "--keep-going", "-q"]
+    """Jupyter Book's Sphinx build (as `jupyter-book build -W -n --keep-going`), reading and writing pages on every
+    core (justice_tracker/sphinx_build.py)."""
+    cmd = [sys.executable, "-m", "justice_tracker.sphinx_build", str(REPO_ROOT), str(JB_DIR), str(jobs())]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
@@ -218,10 +265,15 @@ def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
     try:
         if write_toc(config):
             log("  _toc.yml regenerated from tracker.yml")
-        if write_vega_bundle():
-            log("  wrote _static/vendor/vega-bundle.js")
-        step = "executing the notebooks"
-        run_notebooks(config, log, force=force)
+        # The bundle (two seconds, when vl-convert changed) is made while the first kernels start.
+        with ThreadPoolExecutor(max_workers=1) as side:
+            bundle = side.submit(write_vega_bundle)
+            step = "executing the notebooks"
+            ran = run_notebooks(config, log, force=force)
+            if bundle.result():
+                log("  wrote _static/vendor/vega-bundle.js")
+        if ran["executed"]:
+            log(f"  executed {len(ran['executed'])} notebook(s) in {ran['seconds']:.1f} s on {ran['kernels']} kernel(s)")
         if force:
             shutil.rmtree(JB_DIR, ignore_errors=True)
         step = "running jupyter-book"

@@ -3,17 +3,19 @@ JavaScript, alt text generated from the data, and the chart's data as a table a 
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from .paths import REPO_ROOT, VENDOR_DIR
+from .paths import BUILD_DIR, REPO_ROOT, VENDOR_DIR
 
 VEGA_BUNDLE = VENDOR_DIR / "vega-bundle.js"
 
@@ -27,13 +29,52 @@ def write_vega_bundle() -> bool:
     Unwrapped, the bundle's top-level `const _` collides with Sphinx's doctools.js and no chart draws.
     Returns True if the file was (re)written.
     """
-    text = "/* vega, vega-lite, vega-embed: bundled by vl-convert-python; licences inside. */\n" \
-           "(function(){\n" + vlc.javascript_bundle() + "\n})();\n"
-    if VEGA_BUNDLE.exists() and VEGA_BUNDLE.read_text(encoding="utf-8") == text:
-        return False
+    # Making the bundle takes two seconds; the first line names the vl-convert release it came from, so a bundle
+    # already written by this release is kept as it is.
+    stamp = f"/* vega, vega-lite, vega-embed: bundled by vl-convert-python {_RENDERER.split()[-1]}; licences inside. */\n"
+    if VEGA_BUNDLE.exists():
+        with open(VEGA_BUNDLE, encoding="utf-8") as f:
+            if f.readline() == stamp:
+                return False
+    text = stamp + "(function(){\n" + vlc.javascript_bundle() + "\n})();\n"
     from .files import atomic_write_text
-    atomic_write_text(VEGA_BUNDLE, text)
+    atomic_write_text(VEGA_BUNDLE, text, durable=False)
     return True
+
+
+# Drawing a chart (Vega in vl-convert's JavaScript engine) is the slow part of a page. Each picture is kept in
+# _build/chart-cache under the sha256 of what it was drawn from (and the drawing library's version), so a chart
+# whose spec has not changed is never drawn again, in this build or the next.
+RENDER_CACHE = BUILD_DIR / "chart-cache"
+_RENDERER = f"vl-convert {version('vl-convert-python')}"
+
+
+def _cached_render(kind: str, source: bytes, draw) -> bytes:
+    key = hashlib.sha256(_RENDERER.encode() + b"\0" + kind.encode() + b"\0" + source).hexdigest()
+    path = RENDER_CACHE / f"{key}.{kind}"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    data = draw()
+    try:
+        from .files import atomic_write_bytes
+
+        atomic_write_bytes(path, data, durable=False)
+    except OSError:  # a read-only build folder costs time, not correctness
+        pass
+    return data
+
+
+def render_svg(spec: dict) -> str:
+    source = json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
+    return _cached_render("svg", source, lambda: vlc.vegalite_to_svg(spec).encode("utf-8")).decode("utf-8")
+
+
+def render_png(svg: str) -> bytes:
+    """The PNG download, at twice the SVG's size, from the SVG itself (the same pixels as drawing the spec again,
+    at a fifth of the cost)."""
+    return _cached_render("png", svg.encode("utf-8"), lambda: vlc.svg_to_png(svg, scale=2))
 
 
 @dataclass
@@ -54,19 +95,15 @@ def _script_json(obj) -> str:
 def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> str:
     formats = formats or {}
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
-    body = []
-    for _, row in table.iterrows():
-        cells = []
-        for i, (col, value) in enumerate(row.items()):
-            if pd.isna(value):
-                text = "—"
-            elif col in formats:
-                text = formats[col].format(value)
-            else:
-                text = str(value)
-            tag = "th scope=\"row\"" if i == 0 else "td"
-            cells.append(f"<{tag}>{html.escape(text)}</{tag.split()[0]}>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+
+    def texts(col) -> list[str]:
+        fmt = formats.get(col)
+        return [html.escape("—" if pd.isna(v) else fmt.format(v) if fmt else str(v))
+                for v in table[col].astype(object).tolist()]
+
+    columns = [texts(col) for col in table.columns]  # column by column: a page has thousands of cells
+    body = ["<tr>" + "".join((f'<th scope="row">{c}</th>' if i == 0 else f"<td>{c}</td>")
+                             for i, c in enumerate(cells)) + "</tr>" for cells in zip(*columns)]
     return (f'<table class="jct-data-table"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -85,8 +122,10 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", chart_id):
         raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
-    spec = chart.properties(description=alt_text).to_dict()
-    svg = vlc.vegalite_to_svg(spec)
+    # Not validated here (a third of the chart's cost): tests/test_chart_downloads.py validates every spec the
+    # build writes against the Vega-Lite schema.
+    spec = chart.properties(description=alt_text).to_dict(validate=False)
+    svg = render_svg(spec)
     view_id = f"vis-{chart_id}"
     esc_alt = html.escape(alt_text, quote=True)
     shown = table if len(table) <= MAX_TABLE_ROWS else table.tail(MAX_TABLE_ROWS)
@@ -201,11 +240,12 @@ def write_chart_files(chart_id: str, spec: dict, svg: str, table: pd.DataFrame, 
     names = {k: f"{chart_id}.{k}" for k in ("png", "svg", "csv")}
     names["vl"] = f"{chart_id}.vl.json"
     names["csl"] = f"{chart_id}.csl.json"
-    atomic_write_bytes(folder / names["png"], vlc.vegalite_to_png(spec, scale=2))
-    atomic_write_text(folder / names["svg"], svg)
-    atomic_write_text(folder / names["csv"], table.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(folder / names["vl"], json.dumps(spec, indent=1, sort_keys=True) + "\n")
-    atomic_write_text(folder / names["csl"], json.dumps([citation["csl"]], indent=1, sort_keys=True) + "\n")
+    atomic_write_bytes(folder / names["png"], render_png(svg), durable=False)
+    atomic_write_text(folder / names["svg"], svg, durable=False)
+    atomic_write_text(folder / names["csv"], table.to_csv(index=False, lineterminator="\n"), durable=False)
+    atomic_write_text(folder / names["vl"], json.dumps(spec, indent=1, sort_keys=True) + "\n", durable=False)
+    atomic_write_text(folder / names["csl"], json.dumps([citation["csl"]], indent=1, sort_keys=True) + "\n",
+                      durable=False)
     return names
 
 
@@ -259,7 +299,7 @@ def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str,
         + (f'<h2>The data behind the chart</h2><div class="jct-table-scroll" tabindex="0" role="region" '
            f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div>' if table_html else "")
         + "</main></body></html>\n")
-    atomic_write_text(CHARTS_DIR / chart_id / "index.html", page)
+    atomic_write_text(CHARTS_DIR / chart_id / "index.html", page, durable=False)
 
 
 def fmt_int(n) -> str:

@@ -135,6 +135,7 @@ class Headline(_Strict):
 
 class NotebookRun(_Strict):
     template: str = Field(description="template notebook under notebooks/")
+    orphan: bool = Field(False, description="the page is reached from its parent page, not the table of contents")
     parameters: dict[str, Any] = Field(default_factory=dict)
     reads: list[str] = Field(default_factory=list, description="processed table ids the notebook reads; "
                                                                "'*' for every table")
@@ -154,6 +155,10 @@ class PageSet(_Strict):
     template: str
     parameters: dict[str, Any] = Field(default_factory=dict)
     reads: list[str] = Field(default_factory=list)
+    in_toc: bool = Field(False, description=(
+        "list the pages in the table of contents (the sidebar of every page, and its previous/next links). Off by "
+        "default: the parent page lists them, and a sidebar of 150 prisons on every page helps no reader and made "
+        "the build grow with the square of the number of pages"))
 
 
 class TocEntry(_Strict):
@@ -291,7 +296,8 @@ class TrackerConfig(_Strict):
             fields = {**row, "key": key, "title": title}
             params = {k: v.format_map(fields) if isinstance(v, str) else v for k, v in spec.parameters.items()}
             pages.append(TocEntry(file=f"{folder}/{key}", title=title,
-                                  notebook=NotebookRun(template=spec.template, parameters=params, reads=spec.reads)))
+                                  notebook=NotebookRun(template=spec.template, parameters=params, reads=spec.reads,
+                                                       orphan=not spec.in_toc)))
         return pages
 
     def all_notebook_pages(self) -> list[TocEntry]:
@@ -335,10 +341,29 @@ class TrackerConfig(_Strict):
         return self.raw_dir_paths()[0]
 
 
+# libyaml's loader when PyYAML was built with it: the config is read by every page, so its speed counts.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADED: dict[tuple, TrackerConfig] = {}
+
+
 def load_config(path: Path | str = CONFIG_FILE) -> TrackerConfig:
+    """The validated config. Parsed once per process for the same file contents (a page's kernel asks for it
+    from every chart), read again when the file changes."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = _parse_config(path)
+    return _LOADED[key]
+
+
+def _parse_config(path: Path) -> TrackerConfig:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
     except yaml.YAMLError as e:

@@ -19,15 +19,19 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> None:
+    """Write a file whole or not at all (a temporary file renamed into place). `durable` also flushes it to disk
+    before the rename, for what cannot be made again (raw downloads, the lock, the processed tables, editions);
+    build output that the next build would remake skips that, which costs a few milliseconds a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         # mkstemp creates 0600 files; give the file the permissions a normal write would (umask applies).
         umask = os.umask(0)
         os.umask(umask)
@@ -39,5 +43,5 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path | str, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path | str, text: str, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable)

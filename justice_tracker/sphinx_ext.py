@@ -110,7 +110,49 @@ def _page_context(app, pagename, templatename, context, doctree):
         context["body"] = edition_banner(pagename) + body
 
 
+def _parallel_safe(app) -> None:
+    """Two extensions Jupyter Book always loads do not say whether they are parallel-safe, so Sphinx would read
+    every page on one process. sphinx_multitoc_numbering only replaces how section numbers are assigned, once,
+    after all pages are read (and this book numbers nothing); sphinx_jupyterbook_latex acts only for LaTeX."""
+    for name in ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex"):
+        extension = app.extensions.get(name)
+        if extension is not None:
+            extension.parallel_read_safe = extension.parallel_write_safe = True
+
+
+def _remembered_stems() -> None:
+    """The search index stems every word of every page, and the Porter stemmer is pure Python: a third of the
+    Sphinx build went on stemming the same few thousand words (figures and names) again and again. Same stems,
+    each worked out once."""
+    from functools import lru_cache
+
+    from sphinx.search.en import SearchEnglish
+
+    if getattr(SearchEnglish.stem, "_jct_remembered", False):
+        return
+    original = SearchEnglish.stem
+    cached = lru_cache(maxsize=200_000)(lambda self, word: original(self, word))
+
+    def stem(self, word: str) -> str:
+        return cached(self, word)
+
+    stem._jct_remembered = True
+    SearchEnglish.stem = stem
+
+
+def _build_generated_pages(app, config) -> None:
+    """only_build_toc_files excludes every page not in the table of contents; the pages generated per table row
+    (tracker.yml `pages:`) are not in it, by design, but are built. Runs after sphinx-external-toc's exclusion."""
+    from .config import load_config
+
+    generated = {f"{e.file}.ipynb" for e in load_config().all_notebook_pages() if e.notebook.orphan}
+    config.exclude_patterns = [p for p in config.exclude_patterns if p not in generated]
+
+
 def setup(app):
+    _remembered_stems()
+    app.connect("config-inited", _build_generated_pages, priority=950)
+    app.connect("builder-inited", _parallel_safe)  # both are loaded by then
     app.add_js_file(EDITIONS_JS, loading_method="defer")
     app.add_css_file("jct-icons.css")
     app.connect("html-page-context", _page_context, priority=900)

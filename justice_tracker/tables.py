@@ -36,6 +36,21 @@ def read_manifest(config: TrackerConfig) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+# A page kernel runs many pages: each table is read once per kernel for the same file contents, and every caller
+# gets its own copy (so a page that changes its frame cannot change the next page's).
+_READ: dict[tuple, pd.DataFrame] = {}
+
+
+def _read_csv(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(columns) if columns else None)
+    if key not in _READ:
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[key] = pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=True, usecols=columns)
+    return _READ[key].copy()
+
+
 def load_table(config: TrackerConfig, table_id: str, parse_dates: list[str] | None = None,
                columns: list[str] | None = None) -> pd.DataFrame:
     """A processed table for a page: text references as text, blanks in text columns as ''."""
@@ -43,7 +58,7 @@ def load_table(config: TrackerConfig, table_id: str, parse_dates: list[str] | No
     if not path.exists():
         raise FileNotFoundError(f"processed table {path} is missing; rebuild the processed tables (make data) "
                                 "with the raw files present")
-    frame = pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=True, usecols=columns)
+    frame = _read_csv(path, columns)
     for col in BLANK_AS_TEXT:
         if col in frame.columns:
             frame[col] = frame[col].fillna("")

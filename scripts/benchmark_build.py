@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the site build: plain serial papermill (the baseline, measured in the same run) against the
-tracker's build (parallel execution, unchanged notebooks skipped), as a full build and as a no-op rebuild.
+tracker's build (pages run on a pool of long-lived kernels, unchanged notebooks skipped), as a full build from
+scratch, a no-op rebuild, and a rebuild after one processed table changed (only the pages reading it run).
 
 Plain serial papermill over every page takes about 9 minutes on a 2-core machine, so by default the baseline
 runs over a stratified sample and is scaled up: the pages are grouped by notebook template, every page of a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +35,7 @@ import papermill as pm  # noqa: E402
 
 from justice_tracker import build as build_module  # noqa: E402
 from justice_tracker.build import build_site, jobs, run_notebooks  # noqa: E402
+from justice_tracker.charts import RENDER_CACHE  # noqa: E402
 from justice_tracker.config import load_config  # noqa: E402
 from justice_tracker.notebooks import fill_markdown  # noqa: E402
 from justice_tracker.paths import REPO_ROOT  # noqa: E402
@@ -78,6 +81,31 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+# A table only the recalls chapter (and the pages over every table) read, and the one every prison page reads.
+CHANGED_TABLES = ["recalls_quarterly", "monthly_establishments"]
+
+
+def one_table_changed(config, table: str, quiet, log) -> dict:
+    """Change one value of a processed table, rebuild (only the pages reading it run), then put the table back
+    and rebuild again, so the site is left as it was. Returns the pages re-executed and the seconds."""
+    path = config.processed_path(table)
+    original = path.read_bytes()
+    lines = original.decode("utf-8").split("\n")
+    header, last = lines[0].split(","), lines[-2].split(",")
+    column = next(i for i, c in enumerate(header) if c in ("recalls", "population"))
+    last[column] = str(int(float(last[column])) + 1)
+    lines[-2] = ",".join(last)
+    log(f"tracker: one table changed ({table}) ...")
+    try:
+        path.write_text("\n".join(lines), encoding="utf-8")
+        todo, _, _, _ = build_module.plan_notebooks(config)
+        seconds = timed(lambda: build_site(config, quiet))
+    finally:
+        path.write_bytes(original)
+        build_site(config, quiet)
+    return {"table": table, "pages": len(todo), "seconds": seconds}
+
+
 def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
     """Run the build benchmark; returns every figure (and prints as it goes). serial_sample=None: the baseline
     runs over every page."""
@@ -90,6 +118,8 @@ def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
 
     chosen, counts = stratified_sample(entries, serial_sample)
     sample = [e for members in chosen.values() for e in members]
+    # Both the baseline and the full build start with no drawing cache: each chart is drawn from scratch.
+    shutil.rmtree(RENDER_CACHE, ignore_errors=True)
     log(f"baseline: plain serial papermill over {len(sample)} of {n} notebooks ...")
     per_page = serial_papermill(sample)
     measured = sum(per_page.values())
@@ -129,7 +159,9 @@ def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
         finally:
             phases["jupyter_book"] = time.perf_counter() - start
 
-    log("tracker: full build (every notebook executed in parallel, Jupyter Book from scratch) ...")
+    log("tracker: full build from scratch (no drawing cache, every notebook on the kernel pool, Jupyter Book "
+        "from scratch) ...")
+    shutil.rmtree(RENDER_CACHE, ignore_errors=True)
     build_module.run_notebooks, build_module.jupyter_book = timed_run, timed_jb
     try:
         full = timed(lambda: build_site(config, quiet, force=True))
@@ -138,9 +170,11 @@ def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
     log("tracker: no-op notebook pass and no-op rebuild ...")
     noop_nb = timed(lambda: run_notebooks(config, quiet))
     noop = timed(lambda: build_site(config, quiet))
+    changed = [one_table_changed(config, table, quiet, log) for table in CHANGED_TABLES]
 
     base_label = (f"notebooks: plain serial papermill (baseline; ESTIMATED from {len(sample)} of {n} run, "
                   f"{measured:.1f} s measured)" if estimated else "notebooks: plain serial papermill (baseline)")
+    per_page_baseline = baseline / n
     rows = [
         (base_label, baseline, 1.0),
         ("notebooks: tracker, parallel, all executed (phase of the full build)", phases["notebooks"],
@@ -149,7 +183,8 @@ def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
         ("whole site: full build (execute all + Jupyter Book from scratch)", full, baseline / full),
         ("  of which Jupyter Book", phases["jupyter_book"], None),
         ("whole site: no-op rebuild", noop, baseline / noop),
-    ]
+    ] + [(f"one table changed ({c['table']}): {c['pages']} page(s) re-executed, rebuild", c["seconds"],
+          per_page_baseline * c["pages"] / c["seconds"]) for c in changed]
     width = max(len(r[0]) for r in rows)
     log(f"{'step':<{width}}  {'seconds':>8}  {'speed-up vs baseline':>20}")
     for name, seconds, ratio in rows:
@@ -165,6 +200,7 @@ def run(serial_sample: int | None = DEFAULT_SERIAL_SAMPLE, log=print) -> dict:
         "parallel_all_executed_seconds": phases["notebooks"], "noop_notebooks_seconds": noop_nb,
         "full_build_seconds": full, "full_build_jupyter_book_seconds": phases["jupyter_book"],
         "noop_rebuild_seconds": noop,
+        "one_table_changed": changed,
         "rows": [{"step": name, "seconds": s, "speedup": r} for name, s, r in rows],
     }
 

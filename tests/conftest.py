@@ -64,3 +64,25 @@ def _chart_files_in_tmp(tmp_path_factory):
         mp.setattr(charts, "CHARTS_DIR", extra / "charts")
         mp.setattr(what_changed, "CHANGES_FILE", extra / "changes.json")
         yield extra
+
+
+# Test tiers: `make test-fast` runs what needs neither a built site, a browser nor a build of its own (about a
+# minute); `make test` runs everything. A test is slow when it uses the built site or the browser, or builds.
+SLOW_FIXTURES = {"site", "chromium"}
+# Tests that start notebook kernels (the build's own machinery).
+SLOW_TESTS = {"test_a_notebook_that_raises_names_template_and_cell_and_writes_nothing",
+              "test_pages_on_one_kernel_each_start_from_a_fresh_namespace",
+              "test_a_kernel_that_dies_is_replaced_and_the_page_runs_again",
+              "test_a_page_past_its_time_budget_is_stopped_and_named"}
+SLOW_MODULES = {"test_editions", "test_release_flow", "test_accessibility", "test_browser", "test_sitecheck"}
+SLOW_FAULT_CASES = ("[build-", "[edition-")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__ if item.module else ""
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES
+                or item.get_closest_marker("browser") or item.get_closest_marker("e2e")
+                or item.originalname in SLOW_TESTS
+                or (module == "test_faults" and any(c in item.name for c in SLOW_FAULT_CASES))):
+            item.add_marker(pytest.mark.slow)

@@ -12,10 +12,10 @@ from justice_tracker.notebooks import NotebookError, execute
 from justice_tracker.paths import REPO_ROOT, SITE_DIR
 
 
-def _config_with_pages(tmp_path) -> TrackerConfig:
+def _config_with_pages(tmp_path, in_toc: bool = False) -> TrackerConfig:
     data = yaml.safe_load(CONFIG_FILE.read_text())
     processed = tmp_path / "processed"
-    processed.mkdir()
+    processed.mkdir(exist_ok=True)
     for t in data["tables"]:
         (processed / f"{t['id']}.csv").write_text("x\n1\n")
     (processed / "prisons.csv").write_text((REPO_ROOT / "data/processed/prisons.csv").read_text())
@@ -27,7 +27,7 @@ def _config_with_pages(tmp_path) -> TrackerConfig:
         "pages": {"table": "weekly_population_prt", "key": "code", "title": "name",
                   "template": "notebooks/population_capacity.ipynb",
                   "parameters": {"chapter_title": "{title}", "code": "{key}", "n": 3},
-                  "reads": ["weekly_population_prt"]}}]})
+                  "reads": ["weekly_population_prt"], "in_toc": in_toc}}]})
     path = tmp_path / "tracker.yml"
     path.write_text(yaml.safe_dump(data))
     return load_config(path)
@@ -39,7 +39,10 @@ def test_a_pages_block_expands_to_one_page_per_row_in_the_toc(tmp_path):
     assert [p.file for p in pages] == ["book/test/ab", "book/test/cd"]
     assert pages[0].notebook.parameters == {"chapter_title": "Alpha & <Beta>", "code": "ab", "n": 3}
     toc = yaml.safe_load(build.toc_text(config))
-    sections = toc["parts"][-1]["chapters"][0]["sections"]
+    # Generated pages are reached from their parent page, not the table of contents, unless the block says in_toc.
+    assert "sections" not in toc["parts"][-1]["chapters"][0] and all(p.notebook.orphan for p in pages)
+    listed = _config_with_pages(tmp_path, in_toc=True)
+    sections = yaml.safe_load(build.toc_text(listed))["parts"][-1]["chapters"][0]["sections"]
     assert sections == [{"file": "book/test/ab", "title": "Alpha & <Beta>"}, {"file": "book/test/cd", "title": "Gamma"}]
     assert [p.file for p in config.all_notebook_pages()][-2:] == ["book/test/ab", "book/test/cd"]
     prisons = config.generated_pages(next(c for c in config.chapters() if c.pages and c.pages.table == "prisons"))
@@ -92,3 +95,88 @@ def test_a_failed_site_build_leaves_the_published_site_untouched(config, site, m
         build.build_site(config, log=lambda *_: None)
     after = {str(p.relative_to(SITE_DIR)): sha256_file(p) for p in SITE_DIR.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_chart_files_are_outputs_of_the_build_a_missing_one_reruns_its_page(config, site, tmp_path, monkeypatch):
+    """Deleting a chart's download files and building again brings them back: the page that made them runs again,
+    and only that page."""
+    import shutil
+
+    cache = tmp_path / "notebook-cache.json"
+    shutil.copy(build.CACHE_FILE, cache)
+    charts_dir = tmp_path / "charts"
+    shutil.copytree(REPO_ROOT / "_extra" / "charts", charts_dir)
+    monkeypatch.setattr(build, "CACHE_FILE", cache)
+    monkeypatch.setattr(build, "CHART_OUTPUTS_DIR", charts_dir)
+    todo, _, _, _ = build.plan_notebooks(config)
+    assert todo == []
+    outputs = build.chart_outputs(REPO_ROOT / "book/prisons/altcourse.ipynb")
+    assert "prison-altcourse-population/prison-altcourse-population.png" in outputs and len(outputs) == 6
+    shutil.rmtree(charts_dir / "prison-altcourse-population")
+    todo, _, _, _ = build.plan_notebooks(config)
+    assert [e.file for e in todo] == ["book/prisons/altcourse"]
+
+
+def _page(tmp_path, name: str, cells: list[str]):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    template = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, template)
+    return load_config().chapters()[0].model_copy(update={
+        "file": f"_build/test-pages/{name}",
+        "notebook": load_config().notebook_pages()[0].notebook.model_copy(
+            update={"template": str(template), "parameters": {"x": 2}})})
+
+
+def test_pages_on_one_kernel_each_start_from_a_fresh_namespace(tmp_path):
+    from justice_tracker.kernels import KernelPool
+    from justice_tracker.notebooks import run_page
+
+    first = _page(tmp_path, "first", ["leftover = x * 10", "leftover"])
+    second = _page(tmp_path, "second", ["print(sorted(k for k in globals() if not k.startswith('_')))"])
+    with KernelPool() as pool:
+        worker = pool.worker()
+        run_page(first, worker)
+        run_page(second, worker)
+        assert pool.stats() == {"kernels": 1, "pages": 2}
+    done = nbformat.read(REPO_ROOT / "_build/test-pages/first.ipynb", as_version=4)
+    assert done.cells[-1].outputs[0]["data"]["text/plain"] == "20"  # the injected x = 2 took effect
+    printed = nbformat.read(REPO_ROOT / "_build/test-pages/second.ipynb", as_version=4).cells[-1].outputs[0]["text"]
+    assert "leftover" not in printed and "'x'" in printed
+    # Numbered as on a kernel of its own, whatever ran before on that kernel.
+    assert [c.execution_count for c in done.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5]
+
+
+def test_a_kernel_that_dies_is_replaced_and_the_page_runs_again(tmp_path):
+    from justice_tracker.kernels import KernelPool
+    from justice_tracker.notebooks import run_page
+
+    marker = tmp_path / "died-once"
+    page = _page(tmp_path, "dies", [f"import os, pathlib\nm = pathlib.Path({str(marker)!r})\n"
+                                    "if not m.exists():\n    m.touch()\n    os._exit(1)", "'alive'"])
+    with KernelPool() as pool:
+        run_page(page, pool.worker())
+        assert pool.stats()["kernels"] == 2
+    assert marker.exists()
+    assert (REPO_ROOT / "_build/test-pages/dies.ipynb").exists()
+
+
+def test_a_page_past_its_time_budget_is_stopped_and_named(tmp_path, monkeypatch):
+    from justice_tracker import kernels
+
+    monkeypatch.setattr(kernels, "PAGE_TIMEOUT", 3)
+    page = _page(tmp_path, "slow", ["import time\ntime.sleep(60)"])
+    started = __import__("time").monotonic()
+    with pytest.raises(NotebookError, match=r"slow\.ipynb \(page _build/test-pages/slow\) ran past its time budget"):
+        execute(page)
+    assert __import__("time").monotonic() - started < 30
+
+
+def test_a_parameter_name_that_is_not_an_identifier_is_refused(tmp_path):
+    page = _page(tmp_path, "params", ["1"])
+    bad = page.model_copy(update={"notebook": page.notebook.model_copy(
+        update={"parameters": {"x = __import__('os').system('true'); y": 1}})})
+    with pytest.raises(NotebookError, match="is not a Python identifier"):
+        execute(bad)

@@ -99,3 +99,28 @@ def test_bibtex_of_every_chart_parses_and_credits_the_data_publishers(site):
             assert entry.entry_type == "misc" and chart_id in entry.key
             note = entry.fields_dict["note"].value
             assert re.search(r"Ministry of Justice|National Audit Office|HM Prison|Committee", note), (chart_id, note)
+
+
+def test_every_chart_spec_the_build_writes_is_valid_vega_lite(site):
+    """The build turns charts into specs without Altair's validation (a third of a chart's cost); every spec it
+    wrote is validated here against the Vega-Lite schema Altair carries."""
+    import jsonschema
+    from altair.vegalite.v6.schema import core
+
+    schema = core.load_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    specs = sorted((site / "charts").glob("*/*.vl.json"))
+    assert len(specs) > 150
+
+    def shape(path):
+        # The schema says nothing about how many rows a dataset has: three of each are enough to check.
+        spec = json.loads(path.read_text())
+        spec["datasets"] = {k: v[:3] for k, v in spec.get("datasets", {}).items()}
+        return spec
+
+    invalid = {}
+    for path in specs:
+        errors = list(validator.iter_errors(shape(path)))
+        if errors:
+            invalid[path.name] = errors[0].message[:200]
+    assert invalid == {}

@@ -113,7 +113,7 @@ def _parse_cached(raw: RawFile, modules: list[str], names: PrisonNames, fingerpr
             raise
         result = _Unrecognised(str(e))
     try:
-        atomic_write_bytes(cached, pickle.dumps(result))
+        atomic_write_bytes(cached, pickle.dumps(result), durable=False)
     except OSError:  # a read-only build folder costs time, not correctness
         pass
     return result
