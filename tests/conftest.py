@@ -86,3 +86,8 @@ def pytest_collection_modifyitems(config, items):
                 or item.originalname in SLOW_TESTS
                 or (module == "test_faults" and any(c in item.name for c in SLOW_FAULT_CASES))):
             item.add_marker(pytest.mark.slow)
+    # Start the groups that share an expensive fixture (each runs on one worker, see test_test_runner.py) first,
+    # longest first, so that no worker is left with one at the end while the other idles. The order is the same
+    # in every worker, as xdist requires.
+    first = {"editions": 0, "release-flow": 1}
+    items.sort(key=lambda item: min((first.get(m.args[0], 2) for m in item.iter_markers("xdist_group")), default=2))

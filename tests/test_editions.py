@@ -12,7 +12,6 @@ import hashlib
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -22,13 +21,15 @@ import pandas as pd
 import pytest
 
 from justice_tracker.paths import REPO_ROOT
+from support.repo_copy import copy_checkout
 
 OLD, NEW = "2026-06", "2026-09"
 OLD_DATE, NEW_DATE = "2026-06-30", "2026-09-08"
 CUTOFF = "2026-06-30"
 REVISED_DATE = "2019-03-29"
 PRISONS = ["altcourse", "dartmoor", "kennet"]
-pytestmark = pytest.mark.timeout(1800)
+# One worker builds both editions once (xdist_group), not every worker that runs a test of this module.
+pytestmark = [pytest.mark.timeout(1800), pytest.mark.xdist_group("editions")]
 
 
 def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -66,13 +67,7 @@ def tree_checksums(root: Path) -> dict[str, str]:
 
 
 def copy_repo(dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT, check=True,
-                           capture_output=True, text=True).stdout.split("\0")
-    for rel in files:
-        if not rel or rel.startswith("editions/") or not (REPO_ROOT / rel).is_file():
-            continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, dest / rel)
+    copy_checkout(dest, skip=("editions/",))
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,12 @@ import yaml
 
 from justice_tracker.files import sha256_file
 from justice_tracker.paths import REPO_ROOT
+from support.repo_copy import copy_checkout
 from support.govuk_mirror import GovUkMirror, MirrorAttachment, MirrorPublication
 from support.layouts import next_monthly_values, next_weekly_values
 
-pytestmark = [pytest.mark.shared, pytest.mark.e2e]
+# One worker runs the release once (xdist_group), not every worker that runs a test of this module.
+pytestmark = [pytest.mark.shared, pytest.mark.e2e, pytest.mark.xdist_group("release-flow")]
 
 WEEKLY_PAGE = "/government/publications/prison-population-weekly-estate-figures-2026"
 MONTHLY_PAGE = "/government/publications/prison-population-monthly-prison-figures-2026"
@@ -61,12 +63,6 @@ def page_text(path: Path) -> str:
     return re.sub(r"\s+", " ", " ".join(parser.parts))
 
 
-def _tracked_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT, capture_output=True,
-                         text=True, check=True).stdout
-    return [f for f in out.split("\0") if f and not f.startswith(NOT_COPIED)]
-
-
 def _trim_toc(config: dict) -> None:
     """One prison page instead of one per prison; everything else as it is."""
     for part in config["toc"]["parts"]:
@@ -97,11 +93,7 @@ def release(tmp_path_factory, shared_raw):
     """Run update, data and book in a copy of the repository against the mirror; returns what they produced."""
     root = tmp_path_factory.mktemp("release")
     project = root / "project"
-    for rel in _tracked_files():
-        src = REPO_ROOT / rel
-        if src.is_file():
-            (project / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, project / rel)
+    copy_checkout(project, skip=NOT_COPIED)
     config = yaml.safe_load((project / "tracker.yml").read_text(encoding="utf-8"))
     config["raw_dirs"] = ["data/raw", str(shared_raw)]
     _trim_toc(config)
