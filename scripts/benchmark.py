@@ -188,10 +188,12 @@ def section_ingest(args) -> dict:
     from justice_tracker.config import load_config
     from justice_tracker.ingest import build_tables
     from justice_tracker.parsers.base import ParseError
+    from justice_tracker.parsers.prison_names import load_prison_names
     from justice_tracker.parsers.registry import parse_file, parsers
     from justice_tracker.raw import list_raw
 
     config = load_config()
+    names = load_prison_names(config)  # the legacy bulletins name establishments; the registry needs the list
     parsers()  # import every parser module before timing
     files = _raw_files(config)
     print(f"{len(files)} files under {', '.join(str(d) for d in config.raw_dir_paths())}; "
@@ -203,7 +205,7 @@ def section_ingest(args) -> dict:
         read_s, _, _ = median_time(path.read_bytes, args.ingest_repeats)
         start = time.perf_counter()
         try:
-            result = parse_file(path)
+            result = parse_file(path, names)
         except ParseError as e:
             seconds = time.perf_counter() - start
             entry = {"file": str(path), "bytes": size, "container": container, "seconds": seconds, "error": str(e)}
@@ -212,7 +214,7 @@ def section_ingest(args) -> dict:
         first = time.perf_counter() - start
         rest = [first]
         if args.ingest_repeats > 1:
-            rest += median_time(lambda: parse_file(path), args.ingest_repeats - 1)[1]
+            rest += median_time(lambda: parse_file(path, names), args.ingest_repeats - 1)[1]
         parsed.append({"file": str(path), "name": path.name, "bytes": size, "container": container,
                        "kind": result.kind, "rows": len(result.table), "seconds": statistics.median(rest),
                        "read_seconds": read_s})
