@@ -16,18 +16,18 @@ JT = $(PY) -m justice_tracker --config $(CONFIG)
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# --no-compile: Python compiles a module when it is first imported; compiling every installed module up front
+#: Python compiles a module when it is first imported; compiling every installed module up front
 # costs a fresh install about 20 s, most of it for modules nothing here imports.
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile --require-hashes -r requirements.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # The test packages (pytest, Playwright, ...), pinned on top of the runtime ones: for `test` and `benchmark` only.
 $(TEST_STAMP): $(STAMP) requirements-test.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile --require-hashes -r requirements-test.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.txt
 	@touch $@
 
 venv: $(STAMP) ## Create .venv and install the pinned requirements
