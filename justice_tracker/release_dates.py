@@ -39,7 +39,8 @@ def next_release(calendar: pd.DataFrame, schedule_id: str, latest: str) -> str:
     else:
         text = f"{fmt_date(r['next_publish_date'][:10])} (announced; calendar saved {recorded})"
     if latest and r["recorded_on"] < latest[:10]:
-        text += "; the saved calendar is older than the data: run `make update` to refresh it"
+        # Readers see this on every page with a headline; how to refresh the calendar is in the README.
+        text += "; the saved calendar is older than the data shown, so this date may already have passed"
     return text
 
 
