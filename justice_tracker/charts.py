@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from .paths import BUILD_DIR, REPO_ROOT, VENDOR_DIR
+from .paths import BUILD_DIR, CHART_CACHE_DIR, REPO_ROOT, VENDOR_DIR
 
 VEGA_BUNDLE = VENDOR_DIR / "vega-bundle.js"
 
@@ -44,8 +44,8 @@ def write_vega_bundle() -> bool:
 
 # Drawing a chart (Vega in vl-convert's JavaScript engine) is the slow part of a page. Each picture is kept in
 # _build/chart-cache under the sha256 of what it was drawn from (and the drawing library's version), so a chart
-# whose spec has not changed is never drawn again, in this build or the next.
-RENDER_CACHE = BUILD_DIR / "chart-cache"
+# whose spec has not changed is never drawn again, in this build or the next (and an edition's build reuses them).
+RENDER_CACHE = CHART_CACHE_DIR
 _RENDERER = f"vl-convert {version('vl-convert-python')}"
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .config import TrackerConfig
 from .files import atomic_write_text, sha256_bytes, sha256_file
-from .paths import BUILD_DIR, REPO_ROOT
+from .paths import BUILD_DIR, CHART_CACHE_DIR, CHART_CACHE_ENV, REPO_ROOT, VENDOR_DIR
 from .revisions import config_methods, latest_period
 from .sitecheck import file_manifest, verify_manifest
 from .errors import EditionError  # noqa: F401 (re-exported)
@@ -224,6 +224,12 @@ def prepare_source(edition: dict, dest: Path, from_commit: bool) -> None:
             if src.is_file():
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dest / rel)
+    # The Vega bundle is written by the build from the installed vl-convert, stamped with its version: the working
+    # tree's copy saves the edition's build 1.5 s, and a stale one is rewritten by the stamp check.
+    bundle = VENDOR_DIR / "vega-bundle.js"
+    if bundle.is_file() and not (dest / "_static/vendor/vega-bundle.js").exists():
+        (dest / "_static/vendor").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(bundle, dest / "_static/vendor/vega-bundle.js")
     frozen = edition_dir(edition["id"]) / "data"
     shutil.copytree(frozen, dest / "data", dirs_exist_ok=True)
     for older in list_editions():
@@ -237,7 +243,8 @@ def _run_build(src: Path, edition: dict, log) -> Path:
     # The edition's own tree is the project root (and its code the code): never the caller's.
     env.update({"PYTHONPATH": str(src), "JCT_PROJECT_ROOT": str(src), "JCT_CONFIG": str(src / "tracker.yml"),
                 "JCT_EDITION": edition["id"], "JCT_EDITION_DATE": edition["date"],
-                "JCT_PREVIOUS_EDITION": edition.get("previous") or "", "PYTHONHASHSEED": "0"})
+                "JCT_PREVIOUS_EDITION": edition.get("previous") or "", "PYTHONHASHSEED": "0",
+                CHART_CACHE_ENV: str(CHART_CACHE_DIR)})
     log(f"  building edition {edition['id']} in {src.relative_to(REPO_ROOT) if src.is_relative_to(REPO_ROOT) else src}")
     proc = subprocess.run([sys.executable, "-m", "justice_tracker", "build", "--force"], cwd=src, env=env,
                           capture_output=True, text=True)

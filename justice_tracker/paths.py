@@ -20,3 +20,7 @@ SITE_DIR = BUILD_DIR / "html"
 STATIC_DIR = REPO_ROOT / "_static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 PARSE_CACHE_DIR = BUILD_DIR / "parsed"
+# Chart images by the sha256 of what each was drawn from. An edition, built in a tree of its own, is handed the
+# working tree's cache: the key is what was drawn, so sharing the cache cannot change a picture.
+CHART_CACHE_ENV = "JCT_CHART_CACHE"
+CHART_CACHE_DIR = Path(os.environ.get(CHART_CACHE_ENV) or BUILD_DIR / "chart-cache")
