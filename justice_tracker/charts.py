@@ -113,6 +113,38 @@ def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] |
 MAX_TABLE_ROWS = 120
 
 
+# A period written the ISO way (2026, 2026-09, 2026-09-08, 2026Q1, 2025-26, 2008-2015) sorts as text; a date written
+# out ("7 February 2020") is read as one.
+_ISO_PERIOD = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?|Q[1-4]|-\d{2}|-\d{4}|/\d{2})?")
+
+
+def period_sort_key(values: pd.Series) -> pd.Series | None:
+    """A key that orders a table's period column, or None if the column is not a period."""
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_integer_dtype(values):
+        return values
+    text = values.astype(str).str.strip()
+    if len(text) and text.str.fullmatch(_ISO_PERIOD).all():
+        return text
+    written = pd.to_datetime(text, format="%d %B %Y", errors="coerce")
+    return written if len(text) and written.notna().all() else None
+
+
+def latest_first(table: pd.DataFrame, chart_id: str) -> pd.DataFrame:
+    """The chart's data with the latest period (its first column) first: a reader opening the table, or a page that
+    shows only its first rows, sees the latest figures. Rows of the same period keep their order."""
+    if table.empty:
+        return table
+    key = period_sort_key(table.iloc[:, 0])
+    if key is None:
+        if len(table) > MAX_TABLE_ROWS:
+            raise ValueError(f"chart {chart_id}: its data table has {len(table):,} rows (a page shows at most "
+                             f"{MAX_TABLE_ROWS}, the latest) but its first column {table.columns[0]!r} is not a period "
+                             f"(e.g. {table.iloc[0, 0]!r}), so the latest rows cannot be chosen")
+        return table
+    order = key.reset_index(drop=True).sort_values(ascending=False, kind="stable").index
+    return table.iloc[order]
+
+
 def rows_text(shown: int, total: int) -> str:
     return f"{total:,} rows" if shown == total else f"the latest {shown:,} of {total:,} rows"
 
@@ -128,7 +160,9 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     svg = render_svg(spec)
     view_id = f"vis-{chart_id}"
     esc_alt = html.escape(alt_text, quote=True)
-    shown = table if len(table) <= MAX_TABLE_ROWS else table.tail(MAX_TABLE_ROWS)
+    csv_table = table
+    table = latest_first(table, chart_id)
+    shown = table.head(MAX_TABLE_ROWS)
     caption = f"Data for the chart: {title}"
     if len(shown) < len(table):
         caption += f" (the latest {len(shown):,} of {len(table):,} rows; every row is on the chart's own page and in the CSV)"
@@ -152,7 +186,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     ]
     if source_html:
         parts.append(f'<p class="jct-chart-source">{source_html}</p>')
-    parts.append(downloads_and_citation(chart_id, title, spec, svg, table, source_html, alt_text, full_table_html))
+    parts.append(downloads_and_citation(chart_id, title, spec, svg, csv_table, source_html, alt_text, full_table_html))
     parts.append("</figure>")
     parts.append(
         "<script>(function(){var el=document.getElementById(" + json.dumps(view_id) + ");"
