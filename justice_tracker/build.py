@@ -59,7 +59,7 @@ def toc_text(config: TrackerConfig) -> str:
 
     toc = {
         "format": "jb-book",
-        "root": config.toc.root,
+        "root": config.toc.root_file,
         "parts": [{"caption": part.caption, "chapters": [chapter(c) for c in part.chapters]}
                   for part in config.toc.parts],
     }

@@ -164,6 +164,7 @@ class PageSet(_Strict):
 class TocEntry(_Strict):
     file: str = Field(description="page path without suffix, relative to the repository root")
     title: str
+    summary: str = Field("", description="one sentence for readers: what the page shows (the home page lists it)")
     notebook: NotebookRun | None = None
     pages: PageSet | None = Field(None, description="pages generated beneath this one, one per table row")
 
@@ -174,8 +175,12 @@ class Part(_Strict):
 
 
 class Toc(_Strict):
-    root: str
+    root: str | TocEntry = Field(description="the home page: a page path (Markdown), or a page run from a template")
     parts: list[Part]
+
+    @property
+    def root_file(self) -> str:
+        return self.root if isinstance(self.root, str) else self.root.file
 
 
 class TrackerConfig(_Strict):
@@ -213,9 +218,12 @@ class TrackerConfig(_Strict):
         for h in self.headlines:
             if h.table not in table_ids:
                 raise ValueError(f"headline {h.id!r} reads unknown table {h.table!r}")
-        files = [self.toc.root]
-        for entry in self.chapters():
-            files.append(entry.file)
+        files = [self.toc.root_file]
+        for entry in [self.home(), *self.chapters()]:
+            if entry is None:
+                continue
+            if entry is not self.home():
+                files.append(entry.file)
             runs = [r for r in (entry.notebook, entry.pages) if r is not None]
             for run in runs:
                 for tid in run.reads:
@@ -269,8 +277,12 @@ class TrackerConfig(_Strict):
     def chapters(self) -> list[TocEntry]:
         return [c for part in self.toc.parts for c in part.chapters]
 
+    def home(self) -> TocEntry | None:
+        """The home page when it is run from a template."""
+        return self.toc.root if isinstance(self.toc.root, TocEntry) else None
+
     def notebook_pages(self) -> list[TocEntry]:
-        return [c for c in self.chapters() if c.notebook is not None]
+        return [c for c in [self.home(), *self.chapters()] if c is not None and c.notebook is not None]
 
     def generated_pages(self, entry: TocEntry) -> list[TocEntry]:
         """The pages an entry's `pages:` block expands to, one per row of its table, in table order."""
@@ -303,7 +315,9 @@ class TrackerConfig(_Strict):
     def all_notebook_pages(self) -> list[TocEntry]:
         """Every page executed from a template: chapters first, then generated pages, in toc order."""
         out = []
-        for entry in self.chapters():
+        for entry in [self.home(), *self.chapters()]:
+            if entry is None:
+                continue
             if entry.notebook is not None:
                 out.append(entry)
             out.extend(self.generated_pages(entry))

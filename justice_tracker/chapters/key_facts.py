@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from ..facts import Fact, load_facts
 from .common import HtmlBlock
@@ -15,14 +16,29 @@ def facts() -> list[Fact]:
     return load_facts()
 
 
+# A unit may end with how the source qualified the figure: "% of prisons (more than)", "GBP (at least)".
+_QUALIFIED = re.compile(r"(?P<unit>.*?)\s*\((?P<qualifier>more than|at least|about|up to|over|under)\)")
+
+
 def _value(f: Fact) -> str:
-    def one(v: float) -> str:
-        if f.unit.startswith("GBP"):
+    """The figure as a reader would write it: "£4.2bn", "more than 40% of prisons", "2031", "£194m a year"."""
+    unit, qualifier = f.unit.strip(), ""
+    m = _QUALIFIED.fullmatch(unit)
+    if m:
+        unit, qualifier = m["unit"], m["qualifier"] + " "
+
+    def number(v: float) -> str:
+        if unit.startswith("GBP"):
             return f"£{v / 1e9:,.1f}bn" if v >= 1e9 else f"£{v / 1e6:,.0f}m" if v >= 1e6 else f"£{v:,.0f}"
-        return f"{v:,.0f}" if v == int(v) else f"{v:,}"
-    text = one(f.value) + (f" to {one(f.value_high)}" if f.value_high is not None else "")
-    unit = "" if f.unit.startswith("GBP") else f" {f.unit}"
-    return text + unit
+        if unit == "year":
+            return f"{v:.0f}"
+        text = f"{v:,.0f}" if v == int(v) else f"{v:,}"
+        return text + "%" if unit.startswith("%") else text
+
+    text = number(f.value) + (f" to {number(f.value_high)}" if f.value_high is not None else "")
+    rest = unit[3:] if unit.startswith("GBP") else "" if unit == "year" else unit[1:] if unit.startswith("%") else \
+        " " + unit
+    return qualifier + text + (" " + rest.strip() if rest.strip() else "")
 
 
 def facts_by_topic(topic: str) -> HtmlBlock:

@@ -1,0 +1,63 @@
+"""The home page: every chapter listed, and each sentence about the latest figures true to the processed tables
+(recomputed here from the CSV files, not through the page's code)."""
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import pytest
+
+from justice_tracker.chapters.home import Change
+from justice_tracker.config import load_config
+from justice_tracker.paths import REPO_ROOT
+
+PROCESSED = REPO_ROOT / "data" / "processed"
+
+
+def _main_text(site) -> tuple[str, str]:
+    page = (site / "book" / "intro.html").read_text(encoding="utf-8")
+    main = page[page.index("<main"):page.index("</main>")]
+    return main, " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+def test_the_home_page_links_every_page_of_the_table_of_contents(site):
+    main, _ = _main_text(site)
+    links = set(re.findall(r'href="([^"#]+)"', main))
+    config = load_config()
+    missing = [c.title for part in config.toc.parts for c in part.chapters
+               if f"{c.file.removeprefix('book/')}.html" not in links]
+    assert missing == []
+    assert len(config.toc.parts) >= 3
+
+
+def test_the_recall_sentence_says_the_direction_the_series_went(site):
+    series = pd.read_csv(PROCESSED / "recall_population_monthly.csv", dtype={"month": str})
+    series = series.dropna(subset=["recall_population"]).set_index("month")["recall_population"]
+    latest = max(series.index)
+    year, month = latest.split("-")
+    a_year_before = f"{int(year) - 1}-{month}"
+    now, then = series[latest], series[a_year_before]
+    word = "up" if now > then else "down"
+    label = pd.Timestamp(a_year_before + "-01").strftime("%B %Y")
+    expected = f"{now:,.0f} people were in prison on a licence recall in " \
+               f"{pd.Timestamp(latest + '-01').strftime('%B %Y')}, {word} {abs(now - then) / then * 100:.1f}% on {label}."
+    _, text = _main_text(site)
+    assert expected in text
+    assert "keeps growing" not in text
+
+
+def test_the_population_sentence_is_the_latest_week(site):
+    weekly = pd.read_csv(PROCESSED / "weekly_population_capacity.csv").dropna(subset=["population", "uoc"])
+    row = weekly.loc[weekly["date"].idxmax()]
+    day = pd.Timestamp(row["date"])
+    _, text = _main_text(site)
+    assert (f"On {day.day} {day.strftime('%B %Y')} there were {row['population']:,.0f} people in prison in England "
+            f"and Wales: {row['population'] / row['uoc'] * 100:.1f}% of useable operational capacity, leaving "
+            f"{row['uoc'] - row['population']:,.0f} places free") in text
+
+
+@pytest.mark.parametrize("now, then, words", [(110, 100, "up 10.0% on"), (89, 100, "down 11.0% on"),
+                                              (100.02, 100, "about the same as in")])
+def test_a_change_is_worded_by_its_sign(now, then, words):
+    assert Change(now, then, "May 2026", "May 2025").phrase().startswith(words)
