@@ -186,3 +186,12 @@ def test_operator_split_adds_up_the_prison_table(data):
     text = _text(chapter.caveats(data).html)
     assert f"{round(split['public']):,} people in publicly run prisons" in text
     assert f"{round(split['third_party_public']):,} public" in text
+
+
+def test_chapter_labels_follow_the_parser_columns(data, known):
+    from justice_tracker.parsers import workforce
+    annex_label = next(k for k, v in workforce.ANNEX_VALUES.items() if v == "staff_in_post")
+    assert annex_label.lower().startswith("band 3-5 prison officers")
+    assert "band 3-5 officers in post" in _text(chapter.target_summary(data, known).html)
+    assert chapter.FTE_LABELS["band_3_4_officers_fte"].lower().startswith("band 3-4")
+    assert "band 3-4" in _text(chapter.prison_summary(data).html)
