@@ -4,7 +4,6 @@ tables and curated facts; no figure is typed into the text.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 
 import altair as alt
@@ -13,6 +12,7 @@ import pandas as pd
 from ..charts import COLOURS, ChartBlock, fmt_date, render_chart
 from ..config import TrackerConfig, load_config
 from ..facts import Fact, load_facts
+from ..ingest.staffing import BAND_DEFINITIONS
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
 
@@ -28,11 +28,16 @@ OMSQ_COLLECTION = "https://www.gov.uk/government/collections/offender-management
 
 # Curated facts this chapter cites (data/curated/facts.csv).
 FACT_OFFICER_STAFFING = "moj-2026-officer-staffing"
-FACT_SHORTFALL = "nao-2025-sentence-management-shortfall"
 FACT_UNDERESTIMATE = "nao-2025-sentence-management-underestimate"
 FACT_TARGETS_MET = "nao-2025-probation-targets-met"
 FACT_RISK_ASSESSED = "nao-2025-risk-of-harm-assessed"
-PROBATION_FACTS = [FACT_UNDERESTIMATE, FACT_SHORTFALL, FACT_TARGETS_MET, FACT_RISK_ASSESSED]
+PROBATION_FACTS = [FACT_UNDERESTIMATE, FACT_TARGETS_MET, FACT_RISK_ASSESSED]
+# Headline figures of the HMPPS workforce bulletins, one curated fact per bulletin, picked out by their measure.
+PRISON_OFFICERS_B35 = "Band 3-5 prison officers in post (FTE)"
+PRISON_LEAVING = "Leaving rate of band 3-5 prison officers, year to the date given"
+PROBATION_OFFICERS_B4 = "Band 4 probation officers in post (FTE)"
+PROBATION_SERVICES_OFFICERS_B3 = "Band 3 probation services officers in post (FTE)"
+PROBATION_LEAVING = "Leaving rate of band 4 probation officers, year to the date given"
 
 # Extra line colours, all >= 4.5:1 against white; lines also differ by dash pattern for greyscale.
 PALETTE = [COLOURS["population"], COLOURS["capacity"], COLOURS["headroom"], "#6a3d9a"]
@@ -51,19 +56,22 @@ class StaffingData:
     target: pd.DataFrame     # officer_staffing_vs_target
     prt: pd.DataFrame        # officers_annual_prt
     probation: pd.DataFrame  # probation_caseload
+    prisons: pd.DataFrame | None = None  # prisons (one row per prison, with its operator)
 
 
 def config() -> TrackerConfig:
     return load_config()
 
 
-def load(config: TrackerConfig, fte_table: str, target_table: str, prt_table: str, probation_table: str) -> StaffingData:
+def load(config: TrackerConfig, fte_table: str, target_table: str, prt_table: str, probation_table: str,
+         prisons_table: str | None = None) -> StaffingData:
     fte = load_table(config, fte_table, parse_dates=["date"]).sort_values("date").reset_index(drop=True)
     target = load_table(config, target_table, parse_dates=["date"]).sort_values("date").reset_index(drop=True)
     prt = load_table(config, prt_table).sort_values("year").reset_index(drop=True)
     probation = load_table(config, probation_table, parse_dates=["date"])
     probation["series_break"] = probation["series_break"].fillna("")
-    return StaffingData(fte, target, prt, probation)
+    prisons = None if prisons_table is None else load_table(config, prisons_table, parse_dates=["report_date"])
+    return StaffingData(fte, target, prt, probation, prisons)
 
 
 def facts() -> dict[str, Fact]:
@@ -285,38 +293,129 @@ def break_note(data: StaffingData) -> HtmlBlock:
     return HtmlBlock(f'<div class="jct-summary">{_p(text)}</div>')
 
 
-def _target_in(fact: Fact) -> float | None:
-    """The target the shortfall is measured against, as the fact's own measure states it."""
-    m = re.search(r"target of (?:about )?([\d,]+)", fact.measure)
-    return float(m.group(1).replace(",", "")) if m else None
+def fact_series(known: dict[str, Fact], measure: str) -> pd.DataFrame:
+    """The curated facts with one measure as a dated series, oldest first (period "30 June 2025" or
+    "year to 30 June 2025")."""
+    rows = [{"date": pd.Timestamp(f.period.removeprefix("year to ")), "value": f.value, "fact": f}
+            for f in known.values() if f.measure == measure]
+    frame = pd.DataFrame(rows, columns=["date", "value", "fact"])
+    return frame.sort_values("date").reset_index(drop=True)
+
+
+def _listing(series: pd.DataFrame, fmt) -> str:
+    items = [f"{fmt(r['value'])} on {fmt_date(r['date'])}" for _, r in series.iterrows()]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def practitioner_ratios(data: StaffingData, known: dict[str, Fact]) -> pd.DataFrame:
+    """People under supervision per band 3-4 probation practitioner (FTE), only where the caseload and both staff
+    counts are of the same date: a caseload from a nearby date would mix two different days' counts."""
+    po = fact_series(known, PROBATION_OFFICERS_B4).set_index("date")["value"]
+    pso = fact_series(known, PROBATION_SERVICES_OFFICERS_B3).set_index("date")["value"]
+    total = caseload(data.probation).set_index("date")
+    rows = []
+    for date in sorted(set(po.index) & set(pso.index)):
+        staff = float(po[date] + pso[date])
+        case = total["value"].get(date)
+        rows.append({"date": date, "probation_officers": float(po[date]), "probation_services_officers": float(pso[date]),
+                     "practitioners": staff, "caseload": None if case is None else float(case),
+                     "caseload_table": None if case is None else total.loc[date, "series"],
+                     "per_practitioner": None if case is None else float(case) / staff})
+    return pd.DataFrame(rows)
 
 
 def probation_staffing(data: StaffingData, known: dict[str, Fact]) -> HtmlBlock:
-    """The caseload set against the NAO's figures for sentence-management staff in post and needed."""
+    """Probation officers in post over time (HMPPS workforce bulletins), and the caseload per practitioner only
+    where a caseload count has the same date as the staff counts."""
     parts = []
-    shortfall = known.get(FACT_SHORTFALL)
-    if shortfall is not None:
-        needed = _target_in(shortfall)
-        total = caseload(data.probation)
-        when = pd.Timestamp(shortfall.period)
-        nearest = total.loc[(total["date"] - when).abs().idxmin()]
-        if needed:
-            in_post = needed - shortfall.value
+    po = fact_series(known, PROBATION_OFFICERS_B4)
+    pso = fact_series(known, PROBATION_SERVICES_OFFICERS_B3)
+    if not po.empty:
+        text = (f"HMPPS's workforce statistics count band 4 probation officers in post (FTE, counts): "
+                f"{_listing(po, n)}")
+        if len(po) > 1:
+            text += f": {_moved(po['value'].iloc[-1], po['value'].iloc[0])} between the first and the latest date"
+        text += "."
+        if not pso.empty:
+            text += (f" Band 3 probation services officers, who include trainee probation officers: "
+                     f"{_listing(pso, n)}")
+            if len(pso) > 1:
+                text += f": {_moved(pso['value'].iloc[-1], pso['value'].iloc[0])} over the same dates"
+            text += "."
+        parts.append(_p(text))
+    ratios = practitioner_ratios(data, known)
+    if not ratios.empty:
+        matched = ratios.dropna(subset=["per_practitioner"])
+        unmatched = ratios[ratios["per_practitioner"].isna()]
+        quarterly_from = data.probation.loc[data.probation["series"] == "quarterly", "date"].min()
+        if not matched.empty:
+            said = [f"{fmt_date(r['date'])}: {n(r['caseload'])} people under supervision and "
+                    f"{n(r['practitioners'])} band 3-4 probation practitioners ({n(r['probation_officers'])} probation "
+                    f"officers and {n(r['probation_services_officers'])} probation services officers), about "
+                    f"{r['per_practitioner']:.0f} people per practitioner"
+                    for _, r in matched.iterrows()]
             parts.append(_p(
-                f"The National Audit Office reports sentence-management staff {n(shortfall.value)} short of a target "
-                f"of about {n(needed)} ({shortfall.period}; both estimates), which leaves about {n(in_post)} in post. "
-                f"Set against the caseload of {n(nearest['value'])} on {fmt_date(nearest['date'])}, the count nearest "
-                f"that date, that is about {nearest['value'] / in_post:.0f} people under supervision for each "
-                f"sentence-management staff member in post, against about {nearest['value'] / needed:.0f} if the "
-                f"service had its target number. These ratios are rough estimates made here: the staffing figures "
-                f"reach the tracker second-hand, sentence-management staff include probation service officers as well "
-                f"as probation officers, and the caseload includes people still in prison."))
-    items = "".join(fact_item(known[f]) for f in PROBATION_FACTS if f in known)
+                "Where the caseload and the staff counts are of the same date, the two can be divided. "
+                + "; ".join(said) + ". This is an average made here from two counts of the same day, not a caseload "
+                "HMPPS publishes: the caseload includes people still in prison on pre-release supervision, senior "
+                "probation officers and other grades also hold or oversee cases, practitioners also write court "
+                "reports, and FTE is not headcount."))
+        if not unmatched.empty:
+            parts.append(_p(
+                "No ratio is shown for " + " or ".join(fmt_date(d) for d in unmatched["date"])
+                + ": the tracker has no caseload count for that date (the annual caseload is counted at 31 December, "
+                f"the quarterly one from {fmt_date(quarterly_from)})."))
+    items = "".join(fact_item(r["fact"]) for s_ in (po, pso) for _, r in s_.iterrows())
+    items += "".join(fact_item(known[f]) for f in PROBATION_FACTS if f in known)
     if items:
         parts.append(f'<ul class="jct-facts">{items}</ul>')
     if not parts:
         return HtmlBlock("<p>No curated figures on probation staffing are available.</p>")
     return HtmlBlock(f'<div class="jct-summary">{"".join(parts)}</div>')
+
+
+def prison_headline(data: StaffingData, known: dict[str, Fact]) -> HtmlBlock:
+    """HMPPS's own headline (band 3-5 prison officers) next to the two series drawn on this page."""
+    heads = fact_series(known, PRISON_OFFICERS_B35)
+    if heads.empty:
+        return HtmlBlock("<p>No HMPPS headline figures for prison officers are available.</p>")
+    last = heads.iloc[-1]
+    text = (f"HMPPS's own headline measure is band 3-5 prison officers in post ({BAND_DEFINITIONS['band_3_5_officers']}), "
+            f"counted as FTE: {_listing(heads, n)}")
+    if len(heads) > 1:
+        text += f"; {_moved(last['value'], heads['value'].iloc[0])} between the first and the latest of these dates"
+    text += "."
+    same = []
+    fte_row, target_row = _at(data.fte, last["date"]), _at(data.target, last["date"])
+    if fte_row is not None:
+        same.append(f"{n(fte_row['band_3_4_officers_fte'])} band 3-4 officers in the quarterly series drawn above "
+                    f"({BAND_DEFINITIONS['band_3_4_officers_fte']})")
+    if target_row is not None:
+        same.append(f"{n(target_row['officers'])} band 3-5 officers in the annex on staffing against targets "
+                    f"(hours-adjusted FTE, public-sector prisons only)")
+    if same:
+        text += (f" For {fmt_date(last['date'])} this page also shows " + " and ".join(same)
+                 + ": three measures of the same day on different definitions, so they differ.")
+    items = "".join(fact_item(r["fact"]) for _, r in heads.iterrows())
+    return HtmlBlock(f'<div class="jct-summary">{_p(text)}<ul class="jct-facts">{items}</ul></div>')
+
+
+def leaving_rates(known: dict[str, Fact]) -> HtmlBlock:
+    parts, items = [], ""
+    for measure, who in ((PRISON_LEAVING, "band 3-5 prison officers"), (PROBATION_LEAVING, "band 4 probation officers")):
+        rates = fact_series(known, measure)
+        if rates.empty:
+            continue
+        listed = ", ".join(f"{r['value']:g}% in the year to {fmt_date(r['date'])}" for _, r in rates.iterrows())
+        text = f"Leaving rate of {who}: {listed}"
+        if len(rates) > 1:
+            text += (f" ({_moved(rates['value'].iloc[-1], rates['value'].iloc[0], ' percentage points', 1)} "
+                     f"from the first to the latest)")
+        parts.append(_p(text + "."))
+        items += "".join(fact_item(r["fact"]) for _, r in rates.iterrows())
+    if not parts:
+        return HtmlBlock("<p>No leaving rates are available.</p>")
+    return HtmlBlock(f'<div class="jct-summary">{"".join(parts)}<ul class="jct-facts">{items}</ul></div>')
 
 
 def _fact_value(f: Fact) -> str:
@@ -337,6 +436,26 @@ def fact_item(f: Fact) -> str:
 
 # Caveats whose figures come from the data.
 
+def operator_split(data: StaffingData) -> dict | None:
+    """The population of open prisons by operator in the tracker's prison table, to set against the third party's
+    public-sector population (the denominator of prisoners per officer) at the nearest quarter end."""
+    if data.prisons is None:
+        return None
+    open_ = data.prisons[data.prisons["status"] == "open"]
+    if open_.empty:
+        return None
+    by = open_.groupby(open_["operator"].fillna("unknown"))["population"].sum()
+    unknown = open_[open_["operator"].isna()]
+    when = open_["report_date"].max()
+    ratio = data.fte.dropna(subset=["public_population"])
+    nearest = ratio.loc[(ratio["date"] - when).abs().idxmin()]
+    return {"date": when, "public": float(by.get("public", 0)), "private": float(by.get("private", 0)),
+            "unknown": float(by.get("unknown", 0)), "unknown_names": sorted(unknown["prison_name"]),
+            "total": float(by.sum()), "third_party_date": nearest["date"],
+            "third_party_public": float(nearest["public_population"]),
+            "third_party_total": float(nearest["population"])}
+
+
 def caveats(data: StaffingData) -> HtmlBlock:
     fte, t = data.fte, data.target
     items = []
@@ -347,8 +466,10 @@ def caveats(data: StaffingData) -> HtmlBlock:
         items.append(
             f"<strong>FTE, not headcount; two definitions of FTE.</strong> Both series count full-time equivalents, "
             f"not people. The quarterly series counts a full-time officer as 1 FTE whatever the contract and covers "
-            f"bands 3-4; the annex on staffing against targets adjusts for contract hours (37 hours = 0.95, 39 = 1, "
-            f"41 = 1.05) and covers bands 3-5. On {fmt_date(d)} they give {n(a['band_3_4_officers_fte'])} and "
+            f"band 3-4 officers ({BAND_DEFINITIONS['band_3_4_officers_fte']}); the annex on staffing against targets "
+            f"adjusts for contract hours (37 hours = 0.95, 39 = 1, 41 = 1.05) and covers band 3-5 officers "
+            f"({BAND_DEFINITIONS['band_3_5_officers']}). Operational staff are "
+            f"{BAND_DEFINITIONS['operational_b2_b5_fte']}. On {fmt_date(d)} they give {n(a['band_3_4_officers_fte'])} and "
             f"{n(b['officers'])}: the two are not comparable, and neither is the Prison Reform Trust's annual count.")
     ratio = fte.dropna(subset=["public_population"])
     if not ratio.empty:
@@ -359,8 +480,22 @@ def caveats(data: StaffingData) -> HtmlBlock:
             f"HMPPS and are in none of these counts, and the annex excludes those prisons by design. On "
             f"{fmt_date(r['date'])} about {n(private)} of the {n(r['population'])} prisoners "
             f"({private / r['population'] * 100:.1f}%) were outside the public-sector prisons (Walk Forward "
-            f"Research's split, not checked against the Ministry's list), so prisoners per officer uses the "
-            f"public-sector population only.")
+            f"Research's split), so prisoners per officer uses the public-sector population only.")
+        split = operator_split(data)
+        if split is not None:
+            tp_private = split["third_party_total"] - split["third_party_public"]
+            items.append(
+                f"<strong>Two public/private splits.</strong> The tracker's own table of prisons (population on "
+                f"{fmt_date(split['date'])}, operator from the 2016-17 register of prisons and the Ministry's list "
+                f"of changes to the estate) gives {n(split['public'])} people in publicly run prisons and "
+                f"{n(split['private'])} in privately run ones, with {n(split['unknown'])} in prisons the register "
+                f"predates ({html.escape(', '.join(split['unknown_names']))}), whose operator it does not record. "
+                f"Walk Forward Research's split for {fmt_date(split['third_party_date'])} gives "
+                f"{n(split['third_party_public'])} public and {n(tp_private)} outside the public sector. The two "
+                f"differ because they are of different days and from different sources (a weekly total "
+                f"interpolated to the quarter end against a monthly count by prison), and because the register "
+                f"cannot place the newer prisons; prisoners per officer keeps the third party's split, which "
+                f"covers every quarter.")
         items.append(
             f"<strong>Where the series start.</strong> The quarterly staff series starts on "
             f"{fmt_date(fte['date'].iloc[0])}, the first date of HMPPS's consistent time series; the public-sector "

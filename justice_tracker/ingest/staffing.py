@@ -132,11 +132,23 @@ def _fte_rows(raw: RawFile, ratio_decimals: int) -> dict[dt.date, dict]:
 
 
 # Grades of the staff-in-post time series, by the words HMPPS prints (matched case-insensitively on the grade
-# label): band 3 to 4 prison officers (HMPPS's "band 3-4 officers": band 3 prison officers and band 4 supervising
-# officers and specialists, not band 5 custodial managers), and operational staff bands 2 to 5.
-BAND_3_4_OFFICER = re.compile(r"^band\s*[34]\b.*\b(prison officer|supervising officer)", re.I)
-OPERATIONAL_2_5 = re.compile(r"^band\s*[2-5]\b.*\b(prison officer|supervising officer|custodial manager|"
-                             r"operational support)", re.I)
+# label). HMPPS's own grouping (workforce statistics guide): "band 3-5 prison officers" are band 3 prison officers,
+# band 4 officer specialists, band 4 supervising officers and band 5 custodial managers; "band 3-4" is the same
+# without the band 5 custodial managers. The chapter prints these definitions, so they live here with the patterns
+# that implement them (a test checks one against the other).
+BAND_3_4_GRADES = ("Band 3 prison officer", "Band 4 officer specialist", "Band 4 supervising officer")
+BAND_5_GRADES = ("Band 5 custodial manager",)
+OPERATIONAL_SUPPORT_GRADES = ("Band 2 operational support grade",)
+BAND_DEFINITIONS = {
+    "band_3_4_officers_fte": "band 3 prison officers, band 4 officer specialists and band 4 supervising officers, "
+                             "without band 5 custodial managers",
+    "band_3_5_officers": "band 3 prison officers, band 4 officer specialists, band 4 supervising officers and "
+                         "band 5 custodial managers",
+    "operational_b2_b5_fte": "band 2 operational support grades and band 3-5 prison officers",
+}
+BAND_3_4_OFFICER = re.compile(r"^band\s*[34]\b.*\b(prison officer|supervising officer|officer specialist)", re.I)
+OPERATIONAL_2_5 = re.compile(r"^band\s*[2-5]\b.*\b(prison officer|supervising officer|officer specialist|"
+                             r"custodial manager|operational support)", re.I)
 # Business groups counted as prison staff: public-sector prisons and the youth custody service.
 PRISON_GROUPS = re.compile(r"prison|youth custody", re.I)
 
