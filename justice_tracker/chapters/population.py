@@ -286,8 +286,49 @@ def _outturn_near(weekly: pd.DataFrame, date: pd.Timestamp, days: int = 7):
     return weekly.loc[i] if gaps.loc[i] <= pd.Timedelta(days=days) else None
 
 
-def projection_scores(weekly: pd.DataFrame, projections: pd.DataFrame) -> pd.DataFrame:
-    """Every central projection whose date has passed, against the weekly population nearest that date."""
+# Release policies that moved the release point of many prisoners at once. MoJ projections assume the policy in
+# force when each edition was made, so an edition made before one of these projected the old release point: its
+# miss after that date is the policy change, not a forecasting error.
+OVERTAKING_POLICIES = {"ecsl": "End of Custody Supervised Licence (ECSL)", "sds40": "SDS40 (release at 40%)"}
+
+
+def policy_starts(measures: pd.DataFrame) -> pd.DataFrame:
+    """The first date of each overtaking release policy among the emergency measures."""
+    m = measures[measures["measure"].isin(list(OVERTAKING_POLICIES))].copy()
+    m["date"] = pd.to_datetime(m["date"])
+    first = m.sort_values("date").groupby("measure", sort=False).head(1)
+    return pd.DataFrame({"measure": first["measure"], "policy": first["measure"].map(OVERTAKING_POLICIES),
+                         "start": first["date"]}).sort_values("start").reset_index(drop=True)
+
+
+def _policies_after(base_date: pd.Timestamp, ref_date: pd.Timestamp, starts: pd.DataFrame) -> list[str]:
+    """Policies that began after the edition's base date and on or before the projected date."""
+    hit = starts[(starts["start"] > base_date) & (starts["start"] <= ref_date)]
+    return list(hit["policy"])
+
+
+def overtaken_editions(projections: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """Each central edition, and the release policies that began after its base date within its horizon."""
+    starts = policy_starts(measures)
+    central = projections[projections["scenario"] == "central"].copy()
+    central["ref_date"] = pd.to_datetime(central["ref_date"])
+    central["base_date"] = pd.to_datetime(central["base_date"])
+    rows = []
+    for edition, p in central.groupby("edition", sort=True):
+        base, last = p["base_date"].iloc[0], p["ref_date"].max()
+        policies = _policies_after(base, last, starts)
+        rows.append({"edition": edition, "base_date": base, "last_date": last,
+                     "overtaken_by": "; ".join(policies)})
+    return pd.DataFrame(rows)
+
+
+def projection_scores(weekly: pd.DataFrame, projections: pd.DataFrame,
+                      measures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every central projection whose date has passed, against the weekly population nearest that date.
+
+    With the emergency measures given, `after_policy` names any release policy that began after the edition's
+    base date and on or before the projected date (blank when none)."""
+    starts = policy_starts(measures) if measures is not None else None
     central = projections[(projections["scenario"] == "central")].copy()
     central["ref_date"] = pd.to_datetime(central["ref_date"])
     rows = []
@@ -304,7 +345,9 @@ def projection_scores(weekly: pd.DataFrame, projections: pd.DataFrame) -> pd.Dat
                      "outturn_date": actual["date"], "error": error,
                      "pct_error": round(error / actual["population"] * 100, 1),
                      "projection_ref": f"{p['source_file']} {p['row_ref']}",
-                     "outturn_ref": f"{actual['source_file']} {actual['row_ref']}"})
+                     "outturn_ref": f"{actual['source_file']} {actual['row_ref']}",
+                     "after_policy": "" if starts is None else
+                     "; ".join(_policies_after(pd.Timestamp(p["base_date"]), p["ref_date"], starts))})
     return pd.DataFrame(rows)
 
 
@@ -324,6 +367,16 @@ def scorecard(scores: pd.DataFrame) -> HtmlBlock:
             f"the weekly bulletin nearest each date. On average {too_high} of {table.shape[0]} editions projected "
             f"too high, and {share:.0f}% of all scored projections were above the outturn. The mean error across "
             f"all of them is {scores['error'].mean():+,.0f} people ({scores['pct_error'].mean():+.1f}%).")
+    if "after_policy" in scores:
+        after = scores["after_policy"] != ""
+        table["Dates after a later release policy"] = g["after_policy"].apply(lambda a: int((a != "").sum())).values
+        if after.any():
+            rest = scores[~after]
+            text += (f" {int(after.sum())} of the scored dates fall after a release policy that began after the "
+                     f"edition was made ({', '.join(sorted(set('; '.join(scores.loc[after, 'after_policy']).split('; '))))}"
+                     f"), so the edition could not have assumed it and part of the miss on those dates is the policy "
+                     f"change, not a forecasting error. Leaving them out, the mean error is {rest['error'].mean():+,.0f} people "
+                     f"({rest['pct_error'].mean():+.1f}%).")
     from ..charts import data_table_html
 
     caption = "Projection scorecard: central projections against outturn, by edition"
@@ -333,27 +386,52 @@ def scorecard(scores: pd.DataFrame) -> HtmlBlock:
                                                                      "Mean error (%)": "{:+.1f}"}), caption))
 
 
-def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
-    central = projections[projections["scenario"] == "central"][["edition", "edition_year", "ref_date", "total"]]
+def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: TrackerConfig,
+                      measures: pd.DataFrame | None = None) -> ChartBlock:
+    measures = emergency_measures() if measures is None else measures
+    central = projections[projections["scenario"] == "central"][["edition", "edition_year", "ref_date", "total",
+                                                                   "base_date"]].copy()
+    starts = policy_starts(measures)
+    central["after_policy"] = [
+        "; ".join(_policies_after(pd.Timestamp(b), pd.Timestamp(r), starts)) or "none"
+        for b, r in zip(central["base_date"], central["ref_date"])]
     outturn = _dated(weekly[["date", "population"]]).rename(columns={"date": "ref_date", "population": "total"})
     outturn["edition"] = "Outturn (weekly bulletin)"
-    lines = alt.Chart(central).mark_line(point=True, strokeWidth=1.2).encode(
+    lines = alt.Chart(central.drop(columns="base_date")).mark_line(point=True, strokeWidth=1.2).encode(
         x=alt.X("ref_date:T", title=None), y=alt.Y("total:Q", title="Prison population", scale=alt.Scale(zero=False)),
         color=alt.Color("edition_year:O", title="Edition", scale=alt.Scale(scheme="viridis"),
                         legend=alt.Legend(orient="right", columns=1)),
         detail="edition:N",
         tooltip=[alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
-                 alt.Tooltip("total:Q", title="Projected", format=",")])
+                 alt.Tooltip("total:Q", title="Projected", format=","),
+                 alt.Tooltip("after_policy:N", title="Later release policy it could not assume")])
+    # A hollow ring on each projected date that a later release policy overtook: marked by shape, not colour.
+    overtaken = alt.Chart(central[central["after_policy"] != "none"].drop(columns="base_date")).mark_point(
+        shape="circle", size=90, filled=False, color="#8a1c1c", strokeWidth=1.5).encode(
+        x="ref_date:T", y="total:Q",
+        tooltip=[alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
+                 alt.Tooltip("after_policy:N", title="Overtaken by")])
+    rules = alt.Chart(_dated(starts.rename(columns={"start": "date"}))).mark_rule(
+        color="#8a1c1c", strokeWidth=1.5).encode(
+        x="date:T", tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
+                             alt.Tooltip("policy:N", title="Release policy began")])
     actual = alt.Chart(outturn).mark_line(color="#000000", strokeWidth=2).encode(x="ref_date:T", y="total:Q")
-    chart = (lines + actual).properties(width="container", height=340)
-    scores = projection_scores(weekly, projections)
+    chart = (rules + lines + overtaken + actual).properties(width="container", height=340)
+    scores = projection_scores(weekly, projections, measures)
     worst = scores.loc[scores["error"].abs().idxmax()]
+    hit = overtaken_editions(projections, measures)
+    hit = hit[hit["overtaken_by"] != ""]
     alt_text = (f"Line chart of {central['edition'].nunique()} editions of the MoJ central prison population "
-                f"projection against the weekly outturn (black line). The largest miss was the {worst['edition']} "
+                f"projection against the weekly outturn (black line). Each edition assumes the policy in force when "
+                f"it was made; red vertical lines mark the start of "
+                + " and ".join(f"{r['policy']} on {fmt_date(r['start'])}" for _, r in starts.iterrows())
+                + f", and red rings mark the projected dates of the {len(hit)} editions made before them "
+                f"({', '.join(hit['edition'])}) that fall after them. The largest miss was the {worst['edition']} "
                 f"edition's projection for {fmt_date(worst['target_date'])}: {fmt_int(worst['projected'])} against "
                 f"an outturn of {fmt_int(worst['outturn'])} ({worst['error']:+,}).")
-    table = central.copy()
-    table.columns = ["Edition", "Edition year", "Date", "Central projection"]
+    table = central.drop(columns="base_date").copy()
+    table["after_policy"] = table["after_policy"].replace("none", "")
+    table.columns = ["Edition", "Edition year", "Date", "Central projection", "Later release policy it could not assume"]
     return render_chart(chart, chart_id="projections-vs-outturn",
                         title="Every MoJ central projection of the prison population against what happened",
                         alt_text=alt_text, table=table, table_formats={"Central projection": "{:,}"},
@@ -419,3 +497,125 @@ def crowding_chart(legacy: pd.DataFrame, monthly: pd.DataFrame, config: TrackerC
                         alt_text=alt_text, table=table.iloc[::-1], table_formats={"Population": "{:,}",
                                                                                   "In Use CNA": "{:,}"},
                         source_html=attribution_html(config, ["moj-monthly-legacy", "wfr-monthly"], short=True))
+
+
+def projections_note(projections: pd.DataFrame, measures: pd.DataFrame) -> HtmlBlock:
+    """Which editions were overtaken by a release policy that began after they were made."""
+    hit = overtaken_editions(projections, measures)
+    hit = hit[hit["overtaken_by"] != ""]
+    text = ("Each edition projects the population under the sentencing and release policy in force when it was "
+            "made; it does not guess at later changes. ")
+    if hit.empty:
+        text += "No edition shown here was overtaken by a later release policy."
+    else:
+        text += (f"{len(hit)} editions were made before a release policy changed when prisoners leave prison, "
+                 "so their projections after that date (ringed in red) assume the old release point: "
+                 + "; ".join(f"{r['edition']} (base date {fmt_date(r['base_date'])}: overtaken by "
+                             f"{r['overtaken_by']})" for _, r in hit.iterrows())
+                 + ". Part of the gap between those projections and the outturn is the policy change, not a "
+                 "forecasting error.")
+    return HtmlBlock(f"<p>{html.escape(text)}</p>")
+
+
+# The tightest part of the estate: the adult male estate, given separately since the bulletin of 21 October 2024.
+
+def estate_split(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Bulletins that give the adult male estate separately, with the share of capacity in use in it and overall."""
+    split = weekly.dropna(subset=["population_adult_male", "uoc_adult_male"]).copy()
+    split = split[split["uoc_adult_male"] > 0]
+    split["free_adult_male"] = (split["uoc_adult_male"] - split["population_adult_male"]).astype(int)
+    split["pct_adult_male"] = split["population_adult_male"] / split["uoc_adult_male"] * 100
+    split["pct_estate"] = split["population"] / split["uoc"] * 100
+    return split.reset_index(drop=True)
+
+
+def fullness_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
+    split = estate_split(weekly)
+    latest = split.iloc[-1]
+    measures = []
+    for label, col, fmt, unit, dec in [
+            ("Adult male estate: capacity in use", "pct_adult_male", "{:.1f}%", " points", 1),
+            ("Whole estate: capacity in use", "pct_estate", "{:.1f}%", " points", 1),
+            ("Adult male estate: places free", "free_adult_male", "{:,.0f}", "", 0)]:
+        now, prev, ago = observations(split, "date", col, tolerance_days=10)
+        measures.append(TileMeasure(label, now, prev, ago, fmt=fmt, change_unit=unit, decimals=dec))
+    release = (
+        f'Bulletin of {fmt_date(latest["date"])}: '
+        f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
+        f'(Ministry of Justice): adult male population {fmt_int(latest["population_adult_male"])} against a '
+        f'useable operational capacity of {fmt_int(latest["uoc_adult_male"])}.')
+    nxt = next_release_text(config, "wfr-weekly", latest["date"].strftime("%Y-%m-%d"), weekly=True)
+    return headline_tile_html(f"The adult male estate against the whole estate: {fmt_date(latest['date'])}",
+                              measures, release, nxt, period_word="previous bulletin")
+
+
+FULL_PCT = 99.0  # the level ministers called "over 99 percent capacity" in July 2024
+
+
+def fullness_summary(weekly: pd.DataFrame) -> HtmlBlock:
+    """The countdown line and every comparison between the adult male estate and the whole estate, from the data."""
+    split = estate_split(weekly)
+    last, first = split.iloc[-1], split.iloc[0]
+    peak = split.loc[split["pct_adult_male"].idxmax()]
+    fuller = int((split["pct_adult_male"] > split["pct_estate"]).sum())
+    n = len(split)
+    over = split[split["pct_adult_male"] >= FULL_PCT]
+    countdown_line = (f"{fmt_int(last['free_adult_male'])} places free in the adult male estate on "
+                      f"{fmt_date(last['date'])}: {last['pct_adult_male']:.1f}% of its useable operational capacity "
+                      f"in use, against {last['pct_estate']:.1f}% across the whole estate.")
+    if fuller == n:
+        share = f"In every one of the {n} weekly bulletins since {fmt_date(first['date'])}"
+    else:
+        share = f"In {fuller} of the {n} weekly bulletins since {fmt_date(first['date'])}"
+    comparison = (f"{share} the adult male estate was fuller than the estate as a whole. It was fullest on "
+                  f"{fmt_date(peak['date'])}: {peak['pct_adult_male']:.1f}% in use, {fmt_int(peak['free_adult_male'])} "
+                  f"places free, when the whole estate was {peak['pct_estate']:.1f}% full.")
+    if over.empty:
+        comparison += f" No bulletin since then showed the adult male estate {FULL_PCT:.0f}% full or more."
+    else:
+        comparison += (f" {len(over)} bulletins showed it {FULL_PCT:.0f}% full or more, the first on "
+                       f"{fmt_date(over['date'].iloc[0])} and the last on {fmt_date(over['date'].iloc[-1])}.")
+    return HtmlBlock(f'<p class="jct-countdown-line"><strong>{html.escape(countdown_line)}</strong></p>'
+                     f'<p>{html.escape(comparison)}</p>')
+
+
+def fullness_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    """Share of useable operational capacity in use, adult male estate and whole estate, weekly since the split."""
+    split = estate_split(weekly)
+    names = {"pct_adult_male": "Adult male estate", "pct_estate": "Whole estate"}
+    long = _dated(split[["date", *names]]).melt(id_vars=["date"], value_vars=list(names), var_name="series",
+                                                value_name="pct")
+    long["series"] = long["series"].map(names)
+    long["pct"] = long["pct"].round(2)
+    domain = list(names.values())
+    lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("pct:Q", title="% of useable operational capacity in use", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=domain, range=[COLOURS["population"], COLOURS["capacity"]])),
+        strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N", title="Estate"),
+                 alt.Tooltip("pct:Q", title="% in use", format=".1f")])
+    full = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#000000").encode(y="y:Q")
+    shown = measures[pd.to_datetime(measures["date"]).between(split["date"].min(), split["date"].max())]
+    chart = (_measure_rules(shown) + full + lines).properties(width="container", height=280)
+    last = split.iloc[-1]
+    peak = split.loc[split["pct_adult_male"].idxmax()]
+    alt_text = (f"Line chart of the share of useable operational capacity in use in the adult male estate (solid) "
+                f"and the whole estate (dashed), weekly, {fmt_date(split['date'].iloc[0])} to "
+                f"{fmt_date(last['date'])}, with {len(shown)} emergency measures marked by red vertical lines"
+                + ("" if shown.empty else ": " + "; ".join(f"{fmt_date(r['date'])} {r['label']}"
+                                                            for _, r in shown.iterrows()))
+                + f". The adult male estate peaked at {peak['pct_adult_male']:.1f}% on {fmt_date(peak['date'])}; "
+                f"latest {last['pct_adult_male']:.1f}% against {last['pct_estate']:.1f}% for the whole estate.")
+    t = split[["date", "population_adult_male", "uoc_adult_male", "free_adult_male", "pct_adult_male",
+               "population", "uoc", "pct_estate", "row_ref"]].copy()
+    t["date"] = t["date"].dt.strftime("%Y-%m-%d")
+    t.columns = ["Bulletin date", "Adult male population", "Adult male UOC", "Adult male places free",
+                 "Adult male % in use", "Population", "UOC", "Whole estate % in use", "Source row"]
+    formats = {"Adult male population": "{:,.0f}", "Adult male UOC": "{:,.0f}", "Adult male places free": "{:,}",
+               "Adult male % in use": "{:.1f}", "Population": "{:,}", "UOC": "{:,}", "Whole estate % in use": "{:.1f}"}
+    return render_chart(chart, chart_id="adult-male-estate-fullness",
+                        title="How full: the adult male estate against the whole estate, weekly",
+                        alt_text=alt_text, table=t.iloc[::-1].reset_index(drop=True), table_formats=formats,
+                        source_html=attribution_html(config, ["wfr-weekly"], short=True))

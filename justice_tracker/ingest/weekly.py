@@ -293,12 +293,37 @@ def build_definitional_breaks(config: TrackerConfig, table: Table, inputs: dict[
             else:
                 detail = "First seen in the monthly per-prison bulletin of this month."
                 detail_ref, date, precision = "", month, "month"
+            detail = _without_headroom_claims(detail) + " " + margin_effect(previous_margin, margin)
             rows.append({"date": date.isoformat(), "date_precision": precision, "kind": "operating_margin",
                          "label": f"Operating margin {previous_margin:,} to {margin:,}", "detail": detail,
                          "detail_ref": detail_ref, **provenance_columns(margin_raw, f"line {line}")})
         previous_margin = margin
     out = pd.DataFrame(rows).sort_values(["date", "kind"], kind="stable").reset_index(drop=True)
     return out
+
+
+def margin_effect(previous: int, margin: int) -> str:
+    """What a change of operating margin does to published capacity and headroom, from the two margins.
+
+    Published useable operational capacity is the establishments' operational capacity less the margin, so a
+    larger margin means less published capacity and less headroom for the same places and prisoners.
+    """
+    change = margin - previous
+    if change == 0:
+        return "The margin is unchanged."
+    verb, effect = ("Raising", "lowers") if change > 0 else ("Lowering", "raises")
+    return (f"{verb} the margin by {abs(change):,} places {effect} published useable operational capacity, "
+            f"and so published headroom, by {abs(change):,}, with no change in physical places.")
+
+
+def _without_headroom_claims(detail: str) -> str:
+    """The log's description less any sentence about the effect on headroom.
+
+    The definitions log said the July 2025 rise "raises published headroom"; it lowers it. The effect is
+    stated by margin_effect from the margins themselves instead of being copied.
+    """
+    sentences = re.split(r"(?<=\.)\s+", detail.strip())
+    return " ".join(s for s in sentences if "headroom" not in s.lower()).strip()
 
 
 def _parse_iso_date(text: str, where: str) -> dt.date:
