@@ -426,6 +426,11 @@ def test_each_rule_change_effect_is_read_from_the_series(data, csv):
         assert e.direction == word
         assert f"{e.label}: the number of people in prison on recall {word}" in note
         assert f"from {e.before:,} in" in note and f"to {e.after:,} in" in note
+        # A later rule change inside the same stretch is named beside it.
+        for o in effects:
+            if e.date < o.date <= e.after_date + pd.DateOffset(months=1) - pd.Timedelta(days=1):
+                sentence = note.split(f"{e.label}: ", 1)[1].split(". ", 2)
+                assert o.label in " ".join(sentence[:2]), (e.label, o.label)
     assert "does not by itself show" in note
 
 

@@ -397,7 +397,8 @@ def rule_change_effects(data: RecallData, months: int = EFFECT_MONTHS) -> list[R
 def rule_effects_note(data: RecallData, months: int = EFFECT_MONTHS) -> HtmlBlock:
     """What the recall population did after each dated rule change, in words generated from the series."""
     items = []
-    for e in rule_change_effects(data, months):
+    effects = rule_change_effects(data, months)
+    for e in effects:
         head = f"{fmt_date(e.date)}, {e.label}: "
         if e.before is None:
             items.append(head + "the series has no figure for the month before, so there is nothing to compare.")
@@ -409,10 +410,17 @@ def rule_effects_note(data: RecallData, months: int = EFFECT_MONTHS) -> HtmlBloc
             span = (e.after_date.year - e.before_date.year) * 12 + e.after_date.month - e.before_date.month
             amount = "" if e.change == 0 else (f" by {fmt_int(abs(e.change))} "
                                                 f"({abs(pct(e.after, e.before)):.1f}%)")
-            items.append(head + f"the number of people in prison on recall {e.direction}{amount}, from "
-                                f"{fmt_int(e.before)} in {month_text(e.before_date)} to {fmt_int(e.after)} in "
-                                f"{month_text(e.after_date)} ({span} months).")
-    caution = (f"Each comparison runs from the month before the change to up to {months} months after it. Other things "
+            text = (head + f"the number of people in prison on recall {e.direction}{amount}, from "
+                           f"{fmt_int(e.before)} in {month_text(e.before_date)} to {fmt_int(e.after)} in "
+                           f"{month_text(e.after_date)} ({span} months).")
+            overlapping = [o for o in effects if e.date < o.date < e.after_date + pd.DateOffset(months=1)]
+            if overlapping:
+                text += (" That stretch also takes in " + "; ".join(f"{o.label} ({fmt_date(o.date)})"
+                                                                     for o in overlapping)
+                         + ", so the difference cannot be put down to this rule alone.")
+            items.append(text)
+    caution = (f"Each comparison runs from the month before the change took effect to {months} months after the "
+               f"month it took effect, or to the latest month if the series ends sooner. Other things "
                "move the recall population at the same time (the number of people released on licence, other "
                "rule changes, how often probation recalls), so a rise or fall after a date does not by itself show "
                "that the change caused it.")
