@@ -309,7 +309,11 @@ def test_report_figures_are_shown_with_their_citations(data, charts, config):
     places = charts["places-promised-delivered"]
     for promise, delivered, due in chapter.PLACES_FACTS:
         p, d = facts[promise], facts[delivered]
-        assert f"{d.value / p.value * 100:.0f}%" in places and html_escape(d.url) in places
+        assert html_escape(d.url) in places
+        share = f"{d.value:,.0f} ({d.value / p.value * 100:.0f}%)"
+        # A count the source did not set against the promise is drawn without a share.
+        assert (f'"label":"{share}"' in places) is (delivered not in chapter.NOT_A_SHARE)
+        assert f'"label":"{d.value:,.0f}' in places
     note = chapter.places_note(data).html
     strategy = facts[chapter.STRATEGY_FACT]
     assert f"{strategy.value:,.0f} places" in note and "(a target;" in note

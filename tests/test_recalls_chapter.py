@@ -386,3 +386,94 @@ def test_template_parameters_and_reads_match_tracker_yml(config):
     headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("#")]
     assert "## Sources" in headings
+
+
+# --- rule changes and the recall population: what happened after each, in words from the series ---------------------
+
+def test_the_recall_population_chart_draws_each_rule_change_at_its_date(charts, data):
+    import csv as csv_module
+
+    with open(chapter.RULES_FILE, newline="", encoding="utf-8") as f:
+        rows = list(csv_module.DictReader(f))
+    lo, hi = data.population["date"].min(), data.population["date"].max() + pd.DateOffset(months=1)
+    in_range = {r["date"] for r in rows if lo <= pd.Timestamp(r["date"]) <= hi}
+    assert "2026-03-31" in in_range  # the 56-day fixed-term recall falls within the monthly series
+    spec = _spec(charts["recall-population"])
+    assert _rule_dates(spec) == in_range
+    labels = {v["date"]: v["label"] for layer in spec["layer"] if "name" in layer.get("data", {})
+              for v in spec["datasets"][layer["data"]["name"]] if "label" in v and "date" in v}
+    for r in rows:
+        if r["date"] in in_range:
+            assert labels[r["date"]] == r["label"]
+
+
+def test_each_rule_change_effect_is_read_from_the_series(data, csv):
+    pop = csv["recall_population_monthly"].set_index("date")["recall_population"]
+    effects = chapter.rule_change_effects(data)
+    rule_dates = set(data.rules.loc[data.rules["kind"] == "rule-change", "date"])
+    assert {e.date for e in effects} <= rule_dates and effects
+    note = _text(chapter.rule_effects_note(data).html)
+    for e in effects:
+        month_before = (e.date.to_period("M") - 1).to_timestamp()
+        assert e.before == pop[month_before.strftime("%Y-%m-%d")]
+        if e.after is None:
+            # Nothing after the change in the series yet: the page says so rather than guessing.
+            assert e.date.to_period("M").to_timestamp() >= pd.Timestamp(pop.index.max())
+            assert "no monthly figure after it yet" in note
+            continue
+        assert e.after == pop[e.after_date.strftime("%Y-%m-%d")]
+        word = "rose" if e.after > e.before else "fell" if e.after < e.before else "did not change"
+        assert e.direction == word
+        assert f"{e.label}: the number of people in prison on recall {word}" in note
+        assert f"from {e.before:,} in" in note and f"to {e.after:,} in" in note
+        # A later rule change inside the same stretch is named beside it.
+        for o in effects:
+            if e.date < o.date <= e.after_date + pd.DateOffset(months=1) - pd.Timedelta(days=1):
+                sentence = note.split(f"{e.label}: ", 1)[1].split(". ", 2)
+                assert o.label in " ".join(sentence[:2]), (e.label, o.label)
+    assert "does not by itself show" in note
+
+
+def test_effect_words_follow_the_data_either_way(data):
+    rule = data.rules[data.rules["kind"] == "rule-change"].iloc[0]
+    month = rule["date"].to_period("M").to_timestamp()
+    dates = [month - pd.DateOffset(months=1), month, month + pd.DateOffset(months=1)]
+
+    def note_for(values):
+        fake = pd.DataFrame({"date": dates, "month": [d.strftime("%Y-%m") for d in dates],
+                             "recall_population": pd.array(values, dtype="Int64")})
+        small = chapter.RecallData(fake, data.quarterly, data.loop, data.annual, data.estate,
+                                   data.rules[data.rules["date"] == rule["date"]])
+        return _text(chapter.rule_effects_note(small, months=1).html)
+
+    assert "on recall fell by 100 (10.0%), from 1,000" in note_for([1000, 950, 900])
+    assert "on recall rose by 100 (10.0%), from 1,000" in note_for([1000, 1050, 1100])
+
+
+def test_direction_words_in_the_summary_match_the_series(data, csv):
+    pop = csv["recall_population_monthly"]
+    last = pop.iloc[-1]
+    year_ago = pop[pop["month"] == f"{int(last['month'][:4]) - 1}{last['month'][4:]}"].iloc[0]
+    diff = last["recall_population"] - year_ago["recall_population"]
+    text = _text(chapter.summary(data).html)
+    assert f"That is {'up' if diff > 0 else 'down'} {abs(diff):,}" in text
+    answers = _text(chapter.reader_questions(data).html)
+    assert f"on recall {'rose' if diff > 0 else 'fell'} by {abs(diff):,} in the 12 months to" in answers
+    # The question itself does not assume a direction.
+    assert "growing" not in answers
+    q = csv["recalls_quarterly"]
+    recalls_grew = q.iloc[-1]["recalls"] > q.iloc[0]["recalls"]
+    assert ("Recalls grew faster" in text) <= recalls_grew
+
+
+def test_the_built_recalls_page_marks_the_rule_changes_and_their_effects(site, data):
+    page = (site / "book" / "chapters" / "recalls.html").read_text(encoding="utf-8")
+    # The chart's spec as the site publishes it for download, and as the page embeds it.
+    published = json.loads((site / "charts" / "recall-population" / "recall-population.vl.json").read_text(encoding="utf-8"))
+    embedded = next(_spec(part) for part in page.split('id="chart-')[1:] if part.startswith('recall-population"'))
+    lo, hi = data.population["date"].min(), data.population["date"].max() + pd.DateOffset(months=1)
+    expected = set(data.rules.loc[(data.rules["date"] >= lo) & (data.rules["date"] <= hi), "date"].dt.strftime("%Y-%m-%d"))
+    assert _rule_dates(published) == expected == _rule_dates(embedded)
+    text = _text(page)
+    for e in chapter.rule_change_effects(data):
+        assert f"{e.label}: the" in text

@@ -20,12 +20,18 @@ from .common import headline_tile as headline_tile_html
 BACKLOG_FACTS = ["nao-2020-maintenance-backlog", "pac-2020-maintenance-backlog", "pac-2025-remediation-need"]
 # (promise, delivered, new completion date or None) for each building commitment
 PLACES_FACTS = [("nao-2020-new-for-old-commitment", "nao-2020-new-for-old-places-built", None),
-                ("nao-2024-places-commitment", "nao-2024-places-delivered", "nao-2024-completion-year")]
+                ("nao-2024-places-commitment", "nao-2024-places-delivered", "nao-2024-completion-year"),
+                ("hansard-2025-places-target", "hansard-2025-places-delivered", None)]
+# Delivered counts that the source does not say were counted against the promise beside them: no share is shown
+NOT_A_SHARE = {"hansard-2025-places-delivered"}
 STRATEGY_FACT = "moj-2024-capacity-strategy-places"
 LOSS_FACTS = ["nao-2020-cells-out-of-use", "nao-2020-places-lost-a-year", "nao-2020-prisons-needing-major-repair"]
-COST_FACTS = ["nao-2024-expansion-cost", "nao-2024-cost-overrun", "nao-2020-fm-overspend", "pac-2020-maintenance-spend",
+# (money, places) pairs that come from the same sentence of the same source, so dividing one by the other is fair
+PER_PLACE_FACTS = [("hansard-2025-expansion-funding", "hansard-2025-places-target")]
+COST_FACTS = ["hansard-2025-expansion-funding", "nao-2024-expansion-cost", "nao-2024-cost-overrun", "nao-2020-fm-overspend", "pac-2020-maintenance-spend",
               "pac-2020-construction-spend", "pac-2020-extra-maintenance-funding", "pac-2020-maintenance-liability"]
-ALL_FACTS = (BACKLOG_FACTS + [i for t in PLACES_FACTS for i in t if i] + [STRATEGY_FACT] + LOSS_FACTS + COST_FACTS)
+ALL_FACTS = list(dict.fromkeys(BACKLOG_FACTS + [i for t in PLACES_FACTS for i in t if i] + [STRATEGY_FACT] + LOSS_FACTS
+                               + COST_FACTS + [i for t in PER_PLACE_FACTS for i in t]))
 
 PARSE_LABELS = {"legacy": "2011-2016, parsed by this tracker",
                 "wfr": "2018-2026, parsed by Walk Forward Research"}
@@ -33,7 +39,7 @@ PARSE_SOURCES = {"legacy": "moj-monthly-legacy", "wfr": "wfr-monthly"}
 KIND_WORDS = {"count": "a count", "estimate": "an estimate", "target": "a target",
               "cost": "money spent or allocated"}
 SHORT_PUBLISHER = {"National Audit Office": "NAO", "House of Commons Committee of Public Accounts": "PAC",
-                   "Ministry of Justice": "MoJ"}
+                   "Ministry of Justice": "MoJ", "House of Commons (Hansard)": "Minister in Parliament"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ def fact_value(f: Fact) -> str:
         return f"{f.value:.0f}"
     number = f"{f.value:,.0f}" if f.value == int(f.value) else f"{f.value:,}"
     unit, prefix = f.unit, ""
-    for qualifier in ("more than", "at least"):
+    for qualifier in ("more than", "at least", "almost"):
         if f"({qualifier})" in unit:
             unit, prefix = unit.replace(f"({qualifier})", "").strip(), qualifier + " "
     return f"{prefix}{number}{unit}" if unit.startswith("%") else f"{prefix}{number} {unit}"
@@ -528,7 +534,8 @@ def _places_frame(facts: dict[str, Fact]) -> pd.DataFrame:
         label = f"{year} commitment: {promise.value:,.0f} places"
         rows.append({"commitment": label, "axis": f"{year} commitment", "promised": promise.value,
                      "delivered": delivered.value,
-                     "pct": delivered.value / promise.value * 100, "as_at": delivered.period,
+                     "pct": None if delivered_id in NOT_A_SHARE else delivered.value / promise.value * 100,
+                     "as_at": delivered.period,
                      "reported": short_source(delivered),
                      "due": fact_value(facts[due_id]) if due_id else "", "promise": promise,
                      "delivered_fact": delivered, "due_fact": facts[due_id] if due_id else None})
@@ -540,10 +547,16 @@ def alt_text_places(facts: dict[str, Fact]) -> str:
     parts = []
     for _, r in p.iterrows():
         due = f"; now due in {r['due']}" if r["due"] else ""
-        parts.append(f"{r['commitment']} promised, {r['delivered']:,.0f} delivered ({r['pct']:.0f}%, "
+        share = "not reported as a share of this promise" if pd.isna(r["pct"]) else f"{r['pct']:.0f}%"
+        parts.append(f"{r['commitment']} promised, {fact_value(r['delivered_fact'])} delivered ({share}, "
                      f"{r['reported']}){due}")
+    reporters = " and ".join(dict.fromkeys(_reporter(f) for f in p["delivered_fact"]))
     return ("Bar chart of prison places promised (targets, pale bars) against places delivered (counts, dark bars) "
-            "for each prison-building commitment, as the National Audit Office reported them. " + "; ".join(parts) + ".")
+            f"for each prison-building commitment, as {reporters} reported them. " + "; ".join(parts) + ".")
+
+
+def _reporter(f: Fact) -> str:
+    return "ministers in Parliament" if f.publisher == "House of Commons (Hansard)" else f"the {f.publisher}"
 
 
 def places_chart(data: EstateData, config: TrackerConfig) -> ChartBlock:
@@ -552,7 +565,8 @@ def places_chart(data: EstateData, config: TrackerConfig) -> ChartBlock:
         pd.DataFrame({"commitment": p["axis"], "measure": "Promised (a target)", "places": p["promised"],
                       "label": [f"{v:,.0f}" for v in p["promised"]], "reported": p["reported"]}),
         pd.DataFrame({"commitment": p["axis"], "measure": "Delivered (a count)", "places": p["delivered"],
-                      "label": [f"{d:,.0f} ({pc:.0f}%)" for d, pc in zip(p["delivered"], p["pct"])],
+                      "label": [f"{d:,.0f}" if pd.isna(pc) else f"{d:,.0f} ({pc:.0f}%)"
+                                for d, pc in zip(p["delivered"], p["pct"])],
                       "reported": p["reported"]}),
     ], ignore_index=True)
     measures = ["Promised (a target)", "Delivered (a count)"]
@@ -573,14 +587,15 @@ def places_chart(data: EstateData, config: TrackerConfig) -> ChartBlock:
         "Promised (target)": [fact_value(f) for f in p["promise"]],
         "Delivered (count)": [fact_value(f) for f in p["delivered_fact"]],
         "Delivered as at": p["as_at"],
-        "Share delivered": [f"{v:.0f}%" for v in p["pct"]],
+        "Share delivered": ["not a share (see the notes)" if pd.isna(v) else f"{v:.0f}%" for v in p["pct"]],
         "Now due": p["due"].replace("", "—"),
         "Source": [f"{f.publisher}, {f.title}, {published_text(f)}; {f.reference}" for f in p["delivered_fact"]],
     })
     cited = list(dict.fromkeys([f for f in p["delivered_fact"]] + [f for f in p["due_fact"] if f is not None]))
     sources = "Sources: " + " ".join(citation_html(f) for f in cited)
     return render_chart(chart, chart_id="places-promised-delivered",
-                        title="Prison places promised against places delivered, as reported by the National Audit Office",
+                        title="Prison places promised against places delivered, as reported by the National Audit Office "
+                              "and ministers in Parliament",
                         alt_text=alt_text_places(data.facts), table=table, source_html=sources)
 
 
@@ -595,6 +610,9 @@ def places_note(data: EstateData) -> HtmlBlock:
         fact_sentence(delivered),
         fact_sentence(f["nao-2024-completion-year"]),
         fact_sentence(strategy),
+        fact_sentence(f["hansard-2025-places-delivered"]),
+        fact_sentence(f["hansard-2025-places-target"]),
+        "<li>" + html.escape(since_july_2024_caveat(f)) + "</li>",
         "<li>" + html.escape(
             f"The {strategy.value:,.0f} places of the 10-Year Prison Capacity Strategy are not on top of the "
             f"{promise.value:,.0f}: the Ministry of Justice describes them as the remainder of the "
@@ -622,6 +640,34 @@ def cost_examples(data: EstateData) -> HtmlBlock:
     caption = "Costs of the prison estate in the reports cited (not adjusted for inflation)"
     return HtmlBlock(table_region(f'<table class="jct-catalogue"><caption>{caption}</caption><thead><tr>{head}</tr>'
                                   f"</thead><tbody>{body}</tbody></table>", caption))
+
+
+def per_place(money_fact: Fact, places_fact: Fact) -> float:
+    return money_fact.value / places_fact.value
+
+
+def per_place_note(data: EstateData) -> HtmlBlock:
+    """Money per place, divided here from two figures given together; nobody published the result."""
+    items = []
+    for money_id, places_id in PER_PLACE_FACTS:
+        m, n = data.facts[money_id], data.facts[places_id]
+        each = per_place(m, n)
+        items.append(
+            f"{fact_value(m)} for {n.value:,.0f} places works out at about £{round(each, -3):,.0f} a place. This is "
+            f"the tracker's division of two figures given in the same sentence ({short_source(m)}), not a figure "
+            f"anyone published, and not the cost of building one place: the statement does not say what else the "
+            f"money pays for.")
+    return HtmlBlock('<ul class="jct-facts">' + "".join(f"<li>{html.escape(t)}</li>" for t in items) + "</ul>")
+
+
+def since_july_2024_caveat(facts: dict[str, Fact]) -> str:
+    delivered, target = facts["hansard-2025-places-delivered"], facts["hansard-2025-places-target"]
+    nao = facts["nao-2024-places-delivered"]
+    return (f"The minister gave the places delivered ({fact_value(delivered)}) and the {target.value:,.0f} to come "
+            f"in one sentence, without saying whether the first count towards the second, so the chart shows no "
+            f"share for that pair. The {delivered.value:,.0f} are places opened from {delivered.period}; the NAO's "
+            f"count of {nao.value:,.0f} runs to {nao.period.split(' to ')[-1]}, so the two overlap for a few months "
+            f"and should not be added together.")
 
 
 # Sources --------------------------------------------------------------------------------------------------------

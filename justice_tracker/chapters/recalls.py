@@ -301,7 +301,8 @@ def summary(data: RecallData) -> HtmlBlock:
         stock_growth = pct(by_month[m1], by_month[m0])
         p2 += (f" Over the same period the number of people in prison on recall went from {fmt_int(by_month[m0])} "
                f"({month_text(m0)}) to {fmt_int(by_month[m1])} ({month_text(m1)}), {stock_growth:+.0f}%.")
-        if recall_growth > stock_growth:
+        # "Grew faster" only reads true when recalls did grow; a smaller fall is not faster growth.
+        if recall_growth > 0 and recall_growth > stock_growth:
             p2 += (" Recalls grew faster than the number of people held on recall, so on average each recall "
                    "now keeps someone in prison for less time than at the start of the period.")
     loop = data.loop.dropna(subset=["recalls_per_100_releases"])
@@ -348,6 +349,85 @@ def population_note(data: RecallData) -> HtmlBlock:
     return HtmlBlock("".join(f"<p>{html.escape(p)}</p>" for p in parts))
 
 
+EFFECT_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class RuleEffect:
+    """The recall population either side of one dated rule change: the figure for the month before the change's
+    month (the count for the change's own month may fall before or after the day) and the figure `months` months
+    after that, or the latest figure if the series stops sooner; `after` is None when no month after exists yet."""
+    date: pd.Timestamp
+    label: str
+    before_date: pd.Timestamp | None
+    before: int | None
+    after_date: pd.Timestamp | None
+    after: int | None
+
+    @property
+    def change(self) -> int | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    @property
+    def direction(self) -> str | None:
+        c = self.change
+        return None if c is None else "rose" if c > 0 else "fell" if c < 0 else "did not change"
+
+
+def rule_change_effects(data: RecallData, months: int = EFFECT_MONTHS) -> list[RuleEffect]:
+    """For each rule change (not series breaks) within the monthly series, the population before and after it."""
+    pop = data.population.dropna(subset=["recall_population"]).set_index("date")["recall_population"]
+    first, last = pop.index.min(), pop.index.max()
+    out = []
+    for _, r in data.rules[data.rules["kind"] == "rule-change"].iterrows():
+        change_month = r["date"].to_period("M").to_timestamp()
+        before_date = change_month - pd.DateOffset(months=1)
+        if r["date"] < first or r["date"] > last + pd.DateOffset(months=1):
+            continue
+        before = int(pop[before_date]) if before_date in pop.index else None
+        after_month = change_month + pd.DateOffset(months=months)
+        candidates = pop[(pop.index > change_month) & (pop.index <= after_month)]
+        after_date = candidates.index.max() if len(candidates) else None
+        after = int(candidates[after_date]) if after_date is not None else None
+        out.append(RuleEffect(r["date"], r["label"], before_date if before is not None else None, before,
+                              after_date, after))
+    return out
+
+
+def rule_effects_note(data: RecallData, months: int = EFFECT_MONTHS) -> HtmlBlock:
+    """What the recall population did after each dated rule change, in words generated from the series."""
+    items = []
+    effects = rule_change_effects(data, months)
+    for e in effects:
+        head = f"{fmt_date(e.date)}, {e.label}: "
+        if e.before is None:
+            items.append(head + "the series has no figure for the month before, so there is nothing to compare.")
+        elif e.after is None:
+            latest = data.population.dropna(subset=["recall_population"])["date"].max()
+            items.append(head + f"the series has no monthly figure after it yet (the latest is for "
+                                f"{month_text(latest)}), so it cannot show what happened next.")
+        else:
+            span = (e.after_date.year - e.before_date.year) * 12 + e.after_date.month - e.before_date.month
+            amount = "" if e.change == 0 else (f" by {fmt_int(abs(e.change))} "
+                                                f"({abs(pct(e.after, e.before)):.1f}%)")
+            text = (head + f"the number of people in prison on recall {e.direction}{amount}, from "
+                           f"{fmt_int(e.before)} in {month_text(e.before_date)} to {fmt_int(e.after)} in "
+                           f"{month_text(e.after_date)} ({span} months).")
+            overlapping = [o for o in effects if e.date < o.date < e.after_date + pd.DateOffset(months=1)]
+            if overlapping:
+                text += (" That stretch also takes in " + "; ".join(f"{o.label} ({fmt_date(o.date)})"
+                                                                     for o in overlapping)
+                         + ", so the difference cannot be put down to this rule alone.")
+            items.append(text)
+    caution = (f"Each comparison runs from the month before the change took effect to {months} months after the "
+               f"month it took effect, or to the latest month if the series ends sooner. Other things "
+               "move the recall population at the same time (the number of people released on licence, other "
+               "rule changes, how often probation recalls), so a rise or fall after a date does not by itself show "
+               "that the change caused it.")
+    lis = "".join(f"<li>{html.escape(t)}</li>" for t in items)
+    return HtmlBlock(f'<ul class="jct-notes">{lis}</ul><p>{html.escape(caution)}</p>')
+
+
 def reader_questions(data: RecallData) -> HtmlBlock:
     """The readers' questions about recalls (facts-from-the-field.md section 4, questions 26-29 and 35), each answered
     from the data where the tracker has it, and otherwise with what is missing and why."""
@@ -370,7 +450,7 @@ def reader_questions(data: RecallData) -> HtmlBlock:
         a += f"; it was {s1['share_pct']:.1f}% of all prisoners in {month_text(s1['date'])}."
     else:
         a += "."
-    items.append(("How many people are recalled each quarter, and how fast is the recall population growing as a "
+    items.append(("How many people are recalled each quarter, and how is the recall population changing as a "
                   "share of all prisoners?", a))
 
     items.append(("Why are people recalled, and how does that vary by region?",
