@@ -18,7 +18,7 @@ from .errors import FactsError  # noqa: F401 (re-exported)
 
 FACTS_FILE = REPO_ROOT / "data" / "curated" / "facts.csv"
 Topic = Literal["population", "staffing", "estate", "recalls", "probation", "early_release"]
-Kind = Literal["count", "estimate", "target", "cost"]
+Kind = Literal["count", "estimate", "target"]
 
 
 class _Cited(BaseModel):

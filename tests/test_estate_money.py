@@ -11,7 +11,7 @@ import pytest
 from justice_tracker.chapters import estate as chapter
 from justice_tracker.facts import load_facts
 
-KIND_LABELS = {"count", "estimate", "target", "cost"}
+KIND_LABELS = {"count", "estimate", "target"}
 
 
 @pytest.fixture(scope="module")

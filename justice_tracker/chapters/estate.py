@@ -36,8 +36,8 @@ ALL_FACTS = list(dict.fromkeys(BACKLOG_FACTS + [i for t in PLACES_FACTS for i in
 PARSE_LABELS = {"legacy": "2011-2016, parsed by this tracker",
                 "wfr": "2018-2026, parsed by Walk Forward Research"}
 PARSE_SOURCES = {"legacy": "moj-monthly-legacy", "wfr": "wfr-monthly"}
-KIND_WORDS = {"count": "a count", "estimate": "an estimate", "target": "a target",
-              "cost": "money spent or allocated"}
+# Money spent is a count; money promised or allocated, a target; money expected to be needed, an estimate.
+KIND_WORDS = {"count": "a count", "estimate": "an estimate", "target": "a target"}
 SHORT_PUBLISHER = {"National Audit Office": "NAO", "House of Commons Committee of Public Accounts": "PAC",
                    "Ministry of Justice": "MoJ", "House of Commons (Hansard)": "Minister in Parliament"}
 

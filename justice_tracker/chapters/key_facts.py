@@ -9,7 +9,7 @@ from .common import HtmlBlock
 
 TOPICS = {"population": "Prison population and capacity", "estate": "Estate and maintenance",
           "staffing": "Staffing", "probation": "Probation", "recalls": "Recalls", "early_release": "Early release"}
-KIND_WORDS = {"count": "count", "estimate": "estimate", "target": "target", "cost": "cost"}
+KIND_WORDS = {"count": "count", "estimate": "estimate", "target": "target"}
 
 
 def facts() -> list[Fact]:
