@@ -192,7 +192,8 @@ def test_a_prison_page_that_is_not_open_shows_its_status_before_its_headline_fig
             assert "last monthly figures" in tile and "not current" in tile, key
     dartmoor = (site / "book" / "prisons" / "dartmoor.html").read_text(encoding="utf-8")
     month = pd.Timestamp(prisons.loc["dartmoor", "empty_since"] + "-01").strftime("%B %Y")
-    assert f"Temporarily closed since 25 July 2024. No one has been held here since {month}" in dartmoor
+    assert (f"Temporarily closed since 25 July 2024. The monthly bulletins have shown no one held here since "
+            f"{month}") in dartmoor
 
 
 def test_an_open_prison_page_says_so_first(site, prisons):

@@ -148,8 +148,9 @@ def status_text(data: PrisonData, titles: dict[str, str] | None = None) -> str:
         text = f"{STATUS_LABELS[status]} since {_when(since)}."
     if _in_latest(data) and r["empty_since"]:
         months = (pd.Period(latest, freq="M") - pd.Period(r["empty_since"], freq="M")).n + 1
-        text += (f" No one has been held here since {_month(r['empty_since'])}: the population was 0 in every "
-                 f"monthly bulletin from {_month(r['empty_since'])} to {_month(latest)} ({months} bulletins)")
+        text += (f" The monthly bulletins have shown no one held here since {_month(r['empty_since'])}: the "
+                 f"population was 0 in every bulletin from {_month(r['empty_since'])} to {_month(latest)} "
+                 f"({months} bulletins)")
         text += f"; the last people were counted in {_month(r['last_held_month'])}." if r["last_held_month"] else "."
     elif status != "no longer reported":
         text += (f" It was last in the monthly bulletins in {_month(r['last_month'])}, and is not in the latest "
