@@ -73,6 +73,9 @@ class Table(_Strict):
     builder: str = Field(description="module:function that returns the table")
     sources: list[str]
     tables: list[str] = Field(default_factory=list, description="processed tables this one is derived from")
+    curated: list[str] = Field(default_factory=list, description=(
+        "curated CSVs (paths from the repository root, under data/curated) the builder reads; their content is "
+        "part of the table's inputs, so editing one rebuilds the table"))
     precedence: list[str] = Field(default_factory=list, description=(
         "source ids, strongest first, for a table that more than one source covers: for each period the rows of "
         "the first source that has that period are kept; where a weaker source disagrees, both are listed on the "

@@ -62,15 +62,19 @@ def test_one_row_per_key_of_either_monthly_table_and_keys_are_stable(prisons, re
         assert key in by_key.index
     assert by_key.loc["moorland-hatfield", "related_keys"].split() == ["hatfield", "moorland"]
     assert set(by_key.loc["northumberland", "related_keys"].split()) == {"acklington", "castington"}
-    assert by_key.loc["acklington", "status"] == "closed" and by_key.loc["acklington", "last_month"] == "2011-07"
+    assert by_key.loc["acklington", "status"] == "merged" and by_key.loc["acklington", "last_month"] == "2011-07"
+    assert by_key.loc["acklington", "status_into"] == "northumberland"
 
 
-def test_open_establishments_are_those_in_the_latest_month(prisons, recent):
+def test_open_establishments_are_those_in_the_latest_month_holding_people(prisons, recent):
     latest = recent["month"].max()
-    in_latest = set(recent.loc[recent["month"] == latest, "prison_key"])
-    assert set(prisons.loc[prisons["status"] == "open", "prison_key"]) == in_latest
+    rows = recent[recent["month"] == latest]
+    in_latest = set(rows["prison_key"])
+    holding = set(rows.loc[rows["population"] > 0, "prison_key"])
+    assert set(prisons.loc[prisons["in_latest"] == "yes", "prison_key"]) == in_latest
+    assert set(prisons.loc[prisons["status"] == "open", "prison_key"]) == holding
     assert 110 <= len(in_latest) <= 130
-    assert (prisons.loc[prisons["status"] == "closed", "last_month"] < latest).all()
+    assert (prisons.loc[prisons["in_latest"] == "no", "last_month"] < latest).all()
 
 
 def test_latest_figures_and_provenance_match_the_monthly_rows(prisons, recent, legacy):
@@ -192,7 +196,9 @@ def _synthetic(name: str = EVIL) -> page.PrisonData:
         "bulletin_month": ["2016-05"], "report_date": ["2016-05-27"], "population": [700], "op_cap": [750],
         "in_use_cna": [650], "baseline_cna": [650], "source_id": ["moj-monthly-legacy"],
         "source_file": ["prison-population-monthly-legacy/may.rtf"], "row_ref": ["line 9"]})
-    row = {"prison_key": "test-prison", "prison_name": name, "status": "open", "section": "prison",
+    row = {"prison_key": "test-prison", "prison_name": name, "status": "open", "status_since": "",
+           "status_into": "", "status_basis": "monthly bulletins: in the latest bulletin", "in_latest": "yes",
+           "empty_since": "", "last_held_month": "2026-07", "contractor": "", "section": "prison",
            "first_month": "2016-05", "last_month": "2026-07", "months_legacy": 1, "months_recent": 4,
            "last_legacy_month": "2016-05", "first_recent_month": "2025-06", "report_date": "2026-07-27",
            "population": 960, "op_cap": 1000, "in_use_cna": 800, "baseline_cna": 820, "crowding_pct": 120.0,
@@ -276,7 +282,7 @@ def test_index_table_is_presorted_by_crowding_and_has_accessible_sort_buttons(co
     assert len(script.encode()) < 2000 and "aria-sort" in script and "http" not in script
     assert 'aria-live="polite"' in html_text
     closed = index.table_html(everything, "closed")
-    assert closed.count("<tr>") == (everything["status"] == "closed").sum() + 1
+    assert closed.count("<tr>") == (everything["status"] != "open").sum() + 1
     assert 'id="jct-prisons-closed"' in closed and "'jct-prisons-closed'" in closed
 
 

@@ -112,6 +112,64 @@ def _is_open(data: PrisonData) -> bool:
     return data.row["status"] == "open"
 
 
+def _in_latest(data: PrisonData) -> bool:
+    return data.row["in_latest"] == "yes"
+
+
+# Status ------------------------------------------------------------------------------------------------------------
+
+STATUS_LABELS = {"open": "Open", "temporarily closed": "Temporarily closed", "closed": "Closed",
+                 "merged": "Merged", "no longer reported": "No longer reported separately"}
+
+
+def _when(value: str) -> str:
+    """'2024-07-25' -> '25 July 2024'; '2016-06' -> 'June 2016'; '2011' -> '2011'."""
+    parts = value.split("-")
+    if len(parts) == 1:
+        return value
+    text = _month("-".join(parts[:2]))
+    return f"{int(parts[2])} {text}" if len(parts) == 3 else text
+
+
+def status_text(data: PrisonData, titles: dict[str, str] | None = None) -> str:
+    """The establishment's status in one or two sentences, from its row of `prisons`: what was recorded (MoJ list
+    of changes, the cited change log) and what the monthly bulletins show, side by side."""
+    r, name = data.row, data.name
+    status, since, latest = r["status"], r["status_since"], data.latest_month
+    if status == "open":
+        return f"Open: {name} is in the latest monthly bulletin ({_month(latest)}) and holds people."
+    if status == "merged":
+        into = (titles or {}).get(r["status_into"], r["status_into"])
+        text = f"Merged into {into} ({_when(since)})."
+    elif status == "no longer reported":
+        text = (f"No longer reported separately: {name} was last in the monthly bulletins in "
+                f"{_month(r['last_month'])}, and no closure or merger is recorded for it.")
+    else:
+        text = f"{STATUS_LABELS[status]} since {_when(since)}."
+    if _in_latest(data) and r["empty_since"]:
+        months = (pd.Period(latest, freq="M") - pd.Period(r["empty_since"], freq="M")).n + 1
+        text += (f" The monthly bulletins have shown no one held here since {_month(r['empty_since'])}: the "
+                 f"population was 0 in every bulletin from {_month(r['empty_since'])} to {_month(latest)} "
+                 f"({months} bulletins)")
+        text += f"; the last people were counted in {_month(r['last_held_month'])}." if r["last_held_month"] else "."
+    elif status != "no longer reported":
+        text += (f" It was last in the monthly bulletins in {_month(r['last_month'])}, and is not in the latest "
+                 f"({_month(latest)}).")
+    return text
+
+
+def status(data: PrisonData, titles: dict[str, str] | None = None) -> HtmlBlock:
+    """Status first: a prison that holds no one is never presented as if it were running. The sources the status
+    rests on are listed under it."""
+    r = data.row
+    items = "".join(f"<li>{_e(b)}</li>" for b in r["status_basis"].split(" | ") if b)
+    css = "open" if _is_open(data) else "closed"
+    return HtmlBlock(
+        f'<div class="jct-prison-status jct-status-{css}" data-status="{_e(r["status"])}">'
+        f"<p><strong>Status:</strong> {_e(status_text(data, titles))}</p>"
+        f"<details><summary>What the status rests on</summary><ul>{items}</ul></details></div>")
+
+
 # Tile -------------------------------------------------------------------------------------------------------------
 
 TILE = [("Population", "population", "{:,.0f}", "", 0),
@@ -135,6 +193,17 @@ def tile_measures(data: PrisonData) -> tuple[list[TileMeasure], list[str]]:
     return measures, missing
 
 
+def tile_heading(data: PrisonData, date: str) -> str:
+    """Figures of a prison that is not open are labelled as its last (or, still printed but empty, as those of a
+    prison that holds no one), never as the current figures of a running prison."""
+    label = STATUS_LABELS[data.row["status"]].lower()
+    if _is_open(data):
+        return f"{data.name}: latest monthly figures, {date}"
+    if _in_latest(data):
+        return f"{data.name} ({label}): latest monthly figures, {date}, with no one held"
+    return f"{data.name} ({label}): last monthly figures, {date}; not current"
+
+
 def headline_tile(data: PrisonData, config: TrackerConfig) -> HtmlBlock:
     latest = _latest(data)
     measures, missing = tile_measures(data)
@@ -148,12 +217,12 @@ def headline_tile(data: PrisonData, config: TrackerConfig) -> HtmlBlock:
                f"Source rows: {_e('; '.join(refs))}.")
     if missing:
         release += f" Not given for {_e(data.name)} in this bulletin: {_e(', '.join(missing))}."
-    if _is_open(data):
+    if _in_latest(data):
         nxt = next_release_text(config, "wfr-monthly", latest["report_date"].strftime("%Y-%m-%d"))
     else:
         nxt = (f"none for {data.name}: it is not in the latest bulletin ({_month(data.latest_month)}); "
                f"last reported {_month(data.row['last_month'])}")
-    heading = f"{data.name}: latest monthly figures, {fmt_date(latest['report_date'])}"
+    heading = tile_heading(data, fmt_date(latest["report_date"]))
     return headline_tile_html(heading, measures, release, nxt, period_word="previous bulletin")
 
 
@@ -317,12 +386,11 @@ OPERATOR_WORDS = {"public": "public sector (HM Prison and Probation Service)",
 def profile(data: PrisonData) -> HtmlBlock:
     """Status, operator, function, region and code, each with where it comes from."""
     r = data.row
-    status = ("Open: in the latest monthly bulletin" f" ({_month(data.latest_month)})" if _is_open(data) else
-              f"Not in the latest monthly bulletin ({_month(data.latest_month)}): last reported "
-              f"{_month(r['last_month'])}")
+    status = f"{STATUS_LABELS[r['status']]} (see the top of the page)"
     if r["section"] == "irc":
         status += "; listed among the immigration removal centres run by the prison service in its latest bulletin"
-    operator = (f"{OPERATOR_WORDS[r['operator']]}. Basis: {r['operator_basis']}" if r["operator"] else
+    run_by = f", run by {r['contractor']}" if r.get("contractor") else ""
+    operator = (f"{OPERATOR_WORDS[r['operator']]}{run_by}. Basis: {r['operator_basis']}" if r["operator"] else
                 f"not known. Basis: {r['operator_basis']}")
     items = [
         ("Status", status),
@@ -420,7 +488,7 @@ def history(data: PrisonData, titles: dict[str, str] | None = None) -> HtmlBlock
 
 
 def related_titles(config: TrackerConfig, data: PrisonData) -> dict[str, str]:
-    keys = data.row["related_keys"].split()
+    keys = data.row["related_keys"].split() + ([data.row["status_into"]] if data.row["status_into"] else [])
     if not keys:
         return {}
     prisons = load_table_text(config, PRISONS, ["prison_key", "prison_name"])

@@ -62,8 +62,36 @@ def sorted_rows(prisons: pd.DataFrame) -> pd.DataFrame:
         columns=["_blank", "_name"]).reset_index(drop=True)
 
 
+STATUS_LABELS = {"open": "Open", "temporarily closed": "Temporarily closed", "closed": "Closed",
+                 "merged": "Merged", "no longer reported": "No longer reported separately"}
+NOT_OPEN = ["temporarily closed", "closed", "merged", "no longer reported"]
+
+
+def _when(value: str) -> str:
+    """'2024-07-25' -> '25 July 2024'; '2016-06' -> 'June 2016'; '2011' -> '2011'."""
+    parts = str(value).split("-")
+    if len(parts) == 1:
+        return str(value)
+    text = _month("-".join(parts[:2]))
+    return f"{int(parts[2])} {text}" if len(parts) == 3 else text
+
+
+def status_label(row: pd.Series, names: dict[str, str] | None = None) -> str:
+    """'Open', 'Temporarily closed since 25 July 2024', 'Merged into Humber (April 2014)', ..."""
+    status = row["status"]
+    if status == "open":
+        return "Open"
+    if status == "merged":
+        into = (names or {}).get(row["status_into"], row["status_into"])
+        return f"Merged into {into} ({_when(row['status_since'])})"
+    if status == "no longer reported":
+        return f"No longer reported separately (last {_month(row['last_month'])})"
+    return f"{STATUS_LABELS[status]} since {_when(row['status_since'])}"
+
+
 def crowding_counts(prisons: pd.DataFrame) -> dict:
-    """Among establishments in the latest bulletin: how many are over each share of In Use CNA."""
+    """Among open establishments (in the latest bulletin and holding people): how many are over each share of
+    In Use CNA."""
     open_ = prisons[prisons["status"] == "open"]
     with_figure = open_.dropna(subset=["crowding_pct"])
     counts = {t: int((with_figure["crowding_pct"] > t).sum()) for t in THRESHOLDS}
@@ -75,6 +103,8 @@ def crowding_counts(prisons: pd.DataFrame) -> dict:
         "over": counts,
         "estate_pct": round(float(with_figure["population"].sum()) / float(in_use) * 100, 1) if in_use else None,
         "latest_month": str(open_["last_month"].max()) if len(open_) else "",
+        "in_latest": int((prisons["in_latest"] == "yes").sum()),
+        "empty": prisons[(prisons["in_latest"] == "yes") & (prisons["status"] != "open")],
         "worst": sorted_rows(with_figure).head(3)[["prison_name", "crowding_pct"]].values.tolist(),
     }
 
@@ -86,8 +116,13 @@ def _month(month: str) -> str:
 def summary_text(prisons: pd.DataFrame) -> str:
     c = crowding_counts(prisons)
     over = c["over"]
-    text = (f"{c['open']} establishments are in the latest monthly bulletin ({_month(c['latest_month'])}). Of the "
-            f"{c['with_figure']} with a population and places in use, {over[100]} held more people than their "
+    text = (f"{c['in_latest']} establishments are in the latest monthly bulletin ({_month(c['latest_month'])})")
+    if len(c["empty"]):
+        text += ("; " + "; ".join(f"{r['prison_name']}, {status_label(r)[0].lower() + status_label(r)[1:]}, "
+                                  "held no one"
+                                  for _, r in c["empty"].iterrows())
+                 + f", so {c['open']} are open")
+    text += (f". Of the {c['with_figure']} open establishments with a population and places in use, {over[100]} held more people than their "
             f"In Use CNA (over 100%), {over[120]} were over 120% and {over[150]} over 150%.")
     if c["estate_pct"] is not None:
         text += f" Together they held {c['estate_pct']:.1f}% of their In Use CNA."
@@ -96,9 +131,10 @@ def summary_text(prisons: pd.DataFrame) -> str:
     if c["no_figure"]:
         text += (" No crowding figure for " + ", ".join(c["no_figure"])
                  + " (no places in use or no population in the latest bulletin).")
-    closed = int((prisons["status"] == "closed").sum())
-    text += (f" A second table lists {closed} establishments (or rows that reported two together) that are in the "
-             "2011-2016 bulletins or earlier months of the 2018-2026 series but not in the latest bulletin.")
+    counts = prisons["status"].value_counts()
+    parts = [f"{int(counts[s])} {STATUS_LABELS[s].lower()}" for s in NOT_OPEN if counts.get(s, 0)]
+    text += (f" A second table lists the {int(counts.drop('open', errors='ignore').sum())} that are not open ("
+             + ", ".join(parts) + "), with the last figures each reported.")
     return text
 
 
@@ -106,7 +142,7 @@ def summary(prisons: pd.DataFrame) -> HtmlBlock:
     return HtmlBlock(f'<p class="jct-summary">{html.escape(summary_text(prisons))}</p>')
 
 
-def _cell(row: pd.Series, column: str, numeric: bool) -> str:
+def _cell(row: pd.Series, column: str, numeric: bool, names: dict[str, str] | None = None) -> str:
     value = row[column]
     blank = value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
     if column == "prison_name":
@@ -118,22 +154,32 @@ def _cell(row: pd.Series, column: str, numeric: bool) -> str:
     if numeric:
         shown = f"{value:.1f}" if column == "crowding_pct" else f"{int(value):,}"
         return f'<td class="jct-num" data-v="{value}">{shown}</td>'
-    if column == "status" and value == "closed":
-        return '<td data-v="closed">not in latest bulletin</td>'
+    if column == "status":
+        mark = "" if value == "open" else ' class="jct-status-mark"'
+        return (f'<td data-v="{html.escape(str(value), quote=True)}"><span{mark}>'
+                f"{html.escape(status_label(row, names))}</span></td>")
     return f'<td data-v="{html.escape(str(value).lower(), quote=True)}">{html.escape(str(value))}</td>'
 
 
 CAPTIONS = {
-    "open": "Establishments in the latest monthly bulletin, most crowded first (population as % of In Use CNA).",
-    "closed": ("Establishments, or rows reporting two together, that are not in the latest bulletin, most crowded "
-               "first in the last month each was reported."),
+    "open": "Open establishments (in the latest monthly bulletin and holding people), most crowded first "
+            "(population as % of In Use CNA).",
+    "closed": ("Establishments that are not open (temporarily closed, closed, merged into another, or rows no longer "
+               "reported separately), most crowded first in the last month each was reported; their figures are "
+               "their last, not current."),
     None: "Every establishment in the monthly per-prison figures, 2011-2026, most crowded first.",
 }
 
 
 def table_html(prisons: pd.DataFrame, status: str | None = None) -> str:
-    """One sortable table: the establishments with `status` ('open' or 'closed'), or all of them."""
-    rows = sorted_rows(prisons if status is None else prisons[prisons["status"] == status])
+    """One sortable table: the open establishments ('open'), those not open ('closed': temporarily closed,
+    closed, merged, no longer reported), or all of them."""
+    if status is None:
+        chosen = prisons
+    else:
+        chosen = prisons[(prisons["status"] == "open") == (status == "open")]
+    names = dict(zip(prisons["prison_key"], prisons["prison_name"]))
+    rows = sorted_rows(chosen)
     table_id = f"{TABLE_ID}-{status or 'all'}"
     head = []
     for label, column, numeric in COLUMNS:
@@ -144,7 +190,8 @@ def table_html(prisons: pd.DataFrame, status: str | None = None) -> str:
             arrow = " \u25BC"
         head.append(f'<th scope="col"{attrs}><button type="button" class="jct-sort">{html.escape(label)}'
                     f'<span class="jct-sort-arrow" aria-hidden="true">{arrow}</span></button></th>')
-    body = "".join("<tr>" + "".join(_cell(r, c, n) for _, c, n in COLUMNS) + "</tr>" for _, r in rows.iterrows())
+    body = "".join("<tr>" + "".join(_cell(r, c, n, names) for _, c, n in COLUMNS) + "</tr>"
+                   for _, r in rows.iterrows())
     caption = CAPTIONS[status] + " Select a column heading to sort by it."
     return (f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
             f'<table class="jct-data-table jct-sortable" id="{table_id}"><caption>{html.escape(caption)}</caption>'

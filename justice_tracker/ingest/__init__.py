@@ -95,7 +95,15 @@ def _inputs_key(config: TrackerConfig, table: Table, raw_files: list[tuple[str, 
                 upstream: dict[str, str], shared: str) -> str:
     declaration = table.model_dump()
     declaration.pop("description", None)
+    curated = {}
+    for rel in table.curated:
+        path = config.root / rel
+        if not path.is_file():
+            raise ConfigError(f"tracker.yml: table {table.id!r} declares curated input {rel!r}, which does not exist")
+        curated[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     payload = {"table": declaration, "raw_files": raw_files, "tables": upstream, "shared": shared}
+    if curated:  # only tables that declare one: the keys of every other table stay as they were
+        payload["curated"] = curated
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -273,7 +281,7 @@ def _why(entry: dict, key: str, path: Path, raw_files, upstream: dict[str, str],
     ups = [t for t in table.tables if t in changed or entry.get("tables", {}).get(t) not in (None, upstream.get(t))]
     if ups:
         parts.append(f"input table(s) changed: {', '.join(ups)}")
-    return "; ".join(parts) or "code or tracker.yml declaration changed"
+    return "; ".join(parts) or "code, curated input or tracker.yml declaration changed"
 
 
 def _coverage(table: Table, frame: pd.DataFrame, config: TrackerConfig) -> list[dict]:

@@ -9,7 +9,9 @@ joined, by the project's name normalisation (justice_tracker.parsers.prison_name
 - the prison register (2016-17): NOMIS code, operator, predominant function and region;
 - the MoJ list of changes to the estate (table prison_changes): openings, closures, mergers, changes of operator;
 - Walk Forward Research's per-prison change in band 3-5 officer FTE, March 2023 to June 2026 (public-sector
-  prisons only). A name in that file that matches no prison_key is an error that names it.
+  prisons only). A name in that file that matches no prison_key is an error that names it;
+- the curated change log data/curated/prison_status_changes.csv (declared as the table's `curated` input): dated,
+  cited closures and operators the MoJ list does not give. Status is derived in justice_tracker.ingest.prison_status.
 
 A key stays the key of one reporting unit whatever the unit was called that month; printed names are listed in
 `names_printed`. Rows that report two establishments together (Moorland / Hatfield 2011-2015, the Sheppey cluster
@@ -31,6 +33,7 @@ from ..parsers.prison_names import ALIASES_FILE, PrisonNames, UnknownPrisonName,
 from ..paths import REPO_ROOT
 from ..raw import RawFile, find_raw
 from .common import IngestError, read_csv_text
+from .prison_status import STATUS_LOG, Event, derive_status, list_event, load_status_log, log_event, month_label
 
 # Tested on the real sample files (tests/test_prison_pages.py re-derives the committed table from them).
 VERIFIED_AGAINST_PUBLISHED_FILE = True
@@ -42,9 +45,10 @@ STAFFING_SOURCE = "wfr-staffing-capacity"    # staffing_capacity_202303_202606.c
 STAFFING_FILE = "staffing_capacity_202303_202606.csv"
 
 COLUMNS = [
-    "prison_key", "prison_name", "status", "section", "first_month", "last_month", "months_legacy",
+    "prison_key", "prison_name", "status", "status_since", "status_into", "status_basis", "in_latest",
+    "empty_since", "last_held_month", "section", "first_month", "last_month", "months_legacy",
     "months_recent", "last_legacy_month", "first_recent_month", "report_date", "population", "op_cap",
-    "in_use_cna", "baseline_cna", "crowding_pct", "cells_out_of_use", "nomis_code", "operator", "operator_basis",
+    "in_use_cna", "baseline_cna", "crowding_pct", "cells_out_of_use", "nomis_code", "operator", "contractor", "operator_basis",
     "predominant_function", "region", "officer_fte_change", "officer_fte_window", "officer_fte_note",
     "names_printed", "notes", "estate_changes", "related_keys",
     "source_id", "source_file", "source_url", "raw_sha256", "row_ref",
@@ -105,6 +109,9 @@ class _Prison:
     operator_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (sort key, to, when)
     officers: tuple[float, str] | None = None
     notes: list[str] = field(default_factory=list)
+    listed_status: list[Event] = field(default_factory=list)  # from the MoJ list of changes
+    logged_status: list[Event] = field(default_factory=list)  # from the curated change log
+    logged_operator: tuple[str, str, str] | None = None  # (public/private, contractor, basis)
 
 
 def _line_of(frame: pd.DataFrame, index) -> int:
@@ -199,6 +206,10 @@ def _changes(changes: pd.DataFrame, names: PrisonNames, prisons: dict[str, _Pris
         for target in sorted(targets):
             listed = "" if target == key else f" (listed under {name})"
             prisons[target].events.append((sort_key, f"{when}: {text}{listed}", ref))
+            temporary = str(ev["temporary"]).strip().lower() == "true"
+            event = list_event(year, month, str(ev["change_kind"]), temporary, text, key, target)
+            if event is not None and (target == key or event.status == "merged"):
+                prisons[target].listed_status.append(event)
             prisons[target].refs.append(f"change: {CHANGES}.csv line {_line_of(changes, index)} ({ref})")
         m = _OPERATOR_CHANGE.match(text)
         if m and key in prisons:
@@ -242,8 +253,9 @@ def _alias_notes(prisons: dict[str, _Prison]) -> None:
                     prisons[key].refs.append(f"alias: {ALIASES_FILE.relative_to(REPO_ROOT)} line {reader.line_num}")
 
 
-def _operator(p: _Prison) -> tuple[str, str]:
-    """public / private / '' (not known), and where that comes from."""
+def _operator(p: _Prison) -> tuple[str, str, str]:
+    """public / private / '' (not known), the contractor when the change log names one, and where that comes
+    from."""
     basis, operator = [], ""
     if p.register is not None:
         printed = p.register["operator"]
@@ -256,6 +268,14 @@ def _operator(p: _Prison) -> tuple[str, str]:
     for _, to, when in sorted(p.operator_changes):
         operator = to
         basis.append(f"changed to {to} sector {when} (MoJ list of changes to the estate)")
+    contractor = ""
+    if p.logged_operator is not None:
+        logged, contractor, cited = p.logged_operator
+        if operator and operator != logged:
+            raise IngestError(f"{p.key}: the register and the MoJ list of changes give operator {operator!r} "
+                              f"({'; '.join(basis)}) but the curated change log gives {logged!r} ({cited})")
+        operator = logged
+        basis.append(cited)
     if p.officers is not None:
         if operator == "private":
             raise IngestError(f"{p.key}: private by the register and change list, but in the public-sector-only "
@@ -265,7 +285,25 @@ def _operator(p: _Prison) -> tuple[str, str]:
             basis.append("listed among public-sector prisons in the Mar 2023-Jun 2026 officer staffing figures")
     if not basis:
         basis.append("not in the 2016-17 register")
-    return operator, "; ".join(basis)
+    return operator, contractor, "; ".join(basis)
+
+
+def _status_log(prisons: dict[str, _Prison]) -> None:
+    """Attach the curated change log; a row for an establishment the monthly tables do not know is an error."""
+    where = STATUS_LOG.relative_to(REPO_ROOT)
+    for row in load_status_log():
+        if row.prison_key not in prisons:
+            raise IngestError(f"{where}: prison_key {row.prison_key!r} is not in the monthly tables")
+        p = prisons[row.prison_key]
+        cited = f"{row.publisher}, {row.title} ({month_label(row.published)})"
+        if row.change == "operator":
+            if p.logged_operator is not None:
+                raise IngestError(f"{where}: two operator rows for {row.prison_key}")
+            who = f"run by {row.contractor} under contract" if row.contractor else f"{row.operator} sector"
+            p.logged_operator = (row.operator, row.contractor, f"{who}: {cited}")
+        else:
+            p.logged_status.append(log_event(row))
+        p.refs.append(f"change log: {where} ({row.change}, {row.date})")
 
 
 def _officer_note(key: str, prisons: dict[str, _Prison], display: dict[str, str]) -> str:
@@ -349,6 +387,7 @@ def build_prisons(config: TrackerConfig, table: Table, inputs: dict[str, pd.Data
     _changes(changes, names, prisons, display)
     _staffing(config, names, prisons)
     _alias_notes(prisons)
+    _status_log(prisons)
     related = _related(prisons, display, names)
 
     out = []
@@ -356,7 +395,11 @@ def build_prisons(config: TrackerConfig, table: Table, inputs: dict[str, pd.Data
         p = prisons[key]
         last = rows.iloc[-1]
         in_legacy, in_recent = rows[rows["table"] == LEGACY], rows[rows["table"] == RECENT]
-        operator, operator_basis = _operator(p)
+        operator, contractor, operator_basis = _operator(p)
+        status = derive_status(key, display[key], rows[["month", "population"]], latest_month, p.listed_status,
+                               p.logged_status)
+        if status.into and status.into not in prisons:
+            raise IngestError(f"{display[key]} ({key}): merged into {status.into!r}, which is no prison_key")
         reg = p.register or {}
         population, in_use = last["population"], last["in_use_cna"]
         crowding = (round(float(population) / float(in_use) * 100, 1)
@@ -371,7 +414,13 @@ def build_prisons(config: TrackerConfig, table: Table, inputs: dict[str, pd.Data
         out.append({
             "prison_key": key,
             "prison_name": display[key],
-            "status": "open" if last["month"] == latest_month else "closed",
+            "status": status.status,
+            "status_since": status.since,
+            "status_into": status.into,
+            "status_basis": " | ".join(status.basis),
+            "in_latest": "yes" if status.in_latest else "no",
+            "empty_since": status.empty_since,
+            "last_held_month": status.last_held_month,
             "section": last["section"],
             "first_month": rows["month"].min(),
             "last_month": last["month"],
@@ -384,6 +433,7 @@ def build_prisons(config: TrackerConfig, table: Table, inputs: dict[str, pd.Data
             "crowding_pct": crowding,
             "nomis_code": p.nomis,
             "operator": operator,
+            "contractor": contractor,
             "operator_basis": operator_basis,
             "predominant_function": reg.get("predominant_function", ""),
             "region": reg.get("noms_region", ""),
