@@ -330,8 +330,10 @@ def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str,
         + (f"<p>{source_html}</p>" if source_html else "")
         + f'<p><a href="{html.escape(back, quote=True)}">See this chart on its page, with its data table</a></p>'
         f"<h2>Downloads</h2><ul>{links}</ul><h2>Cite this chart</h2>{citation_html(citation)}"
-        + (f'<h2>The data behind the chart</h2><div class="jct-table-scroll" tabindex="0" role="region" '
-           f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div>' if table_html else "")
+        # Open, as this page is for the data; in a disclosure, as its rows name the files each figure was read from.
+        + (f'<h2>The data behind the chart</h2><details open><summary>Every row, with where each figure was read'
+           f'</summary><div class="jct-table-scroll" tabindex="0" role="region" '
+           f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div></details>' if table_html else "")
         + "</main></body></html>\n")
     atomic_write_text(CHARTS_DIR / chart_id / "index.html", page, durable=False)
 

@@ -142,5 +142,5 @@ def headline_tile(heading: str, measures: list[TileMeasure], release_html: str, 
         f'<section class="jct-tile" aria-label="{html.escape(heading, quote=True)}">'
         f'<p class="jct-tile-date">{html.escape(heading)}</p>'
         f'<div class="jct-tile-grid">{"".join(cards)}</div>'
-        f'<p class="jct-tile-source">{release_html}</p>'
+        f'<div class="jct-tile-source">{release_html}</div>'
         f'<p class="jct-tile-source">Next release: {html.escape(next_release)}</p></section>')

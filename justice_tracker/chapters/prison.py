@@ -213,8 +213,10 @@ def headline_tile(data: PrisonData, config: TrackerConfig) -> HtmlBlock:
         for word, obs in (("previous", m.previous), ("12 months earlier", m.year_ago)):
             if obs is not None:
                 refs.append(f"{word} {obs.ref}")
+    # The rows behind the figures are for whoever checks them, so they sit in a disclosure, not in the reader's text.
     release = (f"Monthly per-prison bulletin of {fmt_date(latest['report_date'])} (Ministry of Justice). "
-               f"Source rows: {_e('; '.join(refs))}.")
+               f'<details class="jct-provenance"><summary>Where these figures were read</summary>'
+               f"{_e('; '.join(refs))}.</details>")
     if missing:
         release += f" Not given for {_e(data.name)} in this bulletin: {_e(', '.join(missing))}."
     if _in_latest(data):
