@@ -123,6 +123,12 @@ def _day(ts: pd.Timestamp) -> str:
     return f"{ts.day} {ts.strftime('%B %Y')}"
 
 
+def provenance_details(refs_html: str, summary: str = "Where these figures were read") -> str:
+    """The files and rows figures were read from: for whoever checks them, so folded away from readers."""
+    return (f'<details class="jct-provenance"><summary>{html.escape(summary)}</summary>{refs_html}'
+            f"</details>")
+
+
 def headline_tile(heading: str, measures: list[TileMeasure], release_html: str, next_release: str,
                   period_word: str = "previous figure") -> HtmlBlock:
     cards = []

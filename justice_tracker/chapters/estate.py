@@ -13,7 +13,7 @@ from ..charts import COLOURS, ChartBlock, data_table_html, fmt_date, fmt_int, re
 from ..config import TrackerConfig, load_config
 from ..facts import Fact, load_facts
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
-from .common import table_region
+from .common import provenance_details, table_region
 from .common import headline_tile as headline_tile_html
 
 # The report figures this page shows, by section. Each id must exist in data/curated/facts.csv.
@@ -430,10 +430,11 @@ def top_establishments_block(data: EstateData, config: TrackerConfig, n: int = 1
             f"{fmt_int(first['Places out of use'])} of its {fmt_int(first['Baseline CNA'])} places "
             f"({first['% of Baseline CNA']:.1f}%).")
     caption = f"The {len(t)} establishments with the most places out of use, {fmt_date(latest['report_date'].iloc[0])}"
-    table = data_table_html(t, caption, TOP_FORMATS)
+    table = data_table_html(t.drop(columns=["Source row"]), caption, TOP_FORMATS)
     source = attribution_html(config, ["wfr-monthly"], short=True)
+    rows = "; ".join(f"{r['Establishment']}: {r['Source row']}" for _, r in t.iterrows())
     return HtmlBlock(f'<p class="jct-summary">{html.escape(text)}</p>{table_region(table, caption)}'
-                     f'<p class="jct-chart-source">{source}</p>')
+                     f'<p class="jct-chart-source">{source}</p>{provenance_details(html.escape(rows) + ".")}')
 
 
 # Openings and closures -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ..charts import COLOURS, ChartBlock, fmt_date, fmt_int, render_chart
 from ..config import TrackerConfig, load_config
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
+from .common import provenance_details
 from .common import table_region
 
 
@@ -53,7 +54,8 @@ def headline_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
     release = (
         f'Bulletin of {fmt_date(latest["date"])}: '
         f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
-        f'(Ministry of Justice), via {html.escape(latest["source_file"])} {html.escape(latest["row_ref"])}.'
+        f'(Ministry of Justice).'
+        + provenance_details(f'{html.escape(latest["source_file"])} {html.escape(latest["row_ref"])}.')
     )
     nxt = next_release_text(config, "wfr-weekly", latest["date"].strftime("%Y-%m-%d"), weekly=True)
     return headline_tile_html(f"Latest weekly bulletin: {fmt_date(latest['date'])}", measures, release, nxt,
@@ -182,7 +184,7 @@ def breaks_note(breaks: pd.DataFrame) -> HtmlBlock:
         if b["detail_ref"]:
             ref += "; " + html.escape(b["detail_ref"])
         items.append(f"<li><strong>{fmt_date(b['date'])}: {html.escape(b['label'])}.</strong>{detail} "
-                     f'<span class="jct-ref">(Source: {ref})</span></li>')
+                     + provenance_details(ref, "Where this was read") + "</li>")
     return HtmlBlock(f'<ol class="jct-breaks">{"".join(items)}</ol>')
 
 

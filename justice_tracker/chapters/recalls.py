@@ -22,6 +22,7 @@ from ..config import TrackerConfig, load_config
 from ..paths import REPO_ROOT
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
+from .common import provenance_details
 
 RULES_FILE = REPO_ROOT / "data" / "curated" / "recall_rule_changes.csv"
 RULE_COLUMNS = ["date", "kind", "label", "detail", "publisher", "title", "url", "reference", "verification"]
@@ -238,13 +239,15 @@ def headline_tile(data: RecallData, config: TrackerConfig) -> HtmlBlock:
     q_last = data.quarterly.iloc[-1]
     l_last = data.loop.dropna(subset=["recalls_per_100_releases"]).iloc[-1]
     release = (
-        f'Latest figures: recall population for {month_text(p_last["date"])} '
-        f'({html.escape(p_last["source_file"])} {html.escape(p_last["row_ref"])}); recalls for '
-        f'{quarter_text(q_last["quarter_start"])} ({html.escape(q_last["source_file"])} {html.escape(q_last["row_ref"])}); '
-        f'recalls and determinate releases for {quarter_text(l_last["quarter_start"])} '
-        f'({html.escape(l_last["source_file"])} {html.escape(l_last["row_ref"])}). The statistics are the Ministry of '
+        f'Latest figures: recall population for {month_text(p_last["date"])}; recalls for '
+        f'{quarter_text(q_last["quarter_start"])}; recalls and determinate releases for '
+        f'{quarter_text(l_last["quarter_start"])}. The statistics are the Ministry of '
         f'Justice\'s, from <a href="{OMSQ_URL}">Offender Management Statistics Quarterly</a>. Dates on the '
         f'tile are the first day of the month or quarter a figure is for.'
+        + provenance_details(
+            f'Recall population: {html.escape(p_last["source_file"])} {html.escape(p_last["row_ref"])}; recalls: '
+            f'{html.escape(q_last["source_file"])} {html.escape(q_last["row_ref"])}; recalls and releases: '
+            f'{html.escape(l_last["source_file"])} {html.escape(l_last["row_ref"])}.')
     )
     latest_end = max(q_last["quarter_end"], p_last["date"] + pd.DateOffset(months=1) - pd.Timedelta(days=1))
     nxt = next_release_text(config, "wfr-recalls-quarterly", latest_end.strftime("%Y-%m-%d"))
@@ -755,7 +758,8 @@ def rule_changes_note(data: RecallData) -> HtmlBlock:
                 f'{html.escape(r["title"])}</a>, {html.escape(r["reference"])}')
         items.append(f'<li><strong>{fmt_date(r["date"])}: {html.escape(r["label"])}</strong> '
                      f'({html.escape(RULE_KINDS[r["kind"]].lower())}). {html.escape(r["detail"])} '
-                     f'<span class="jct-ref">Source: {cite}. Checked: {html.escape(r["verification"])}.</span></li>')
+                     f'<span class="jct-ref">Source: {cite}.</span>'
+                     + provenance_details(html.escape(r["verification"]) + ".", "How this was checked") + "</li>")
     return HtmlBlock(f'<ol class="jct-breaks">{"".join(items)}</ol>')
 
 

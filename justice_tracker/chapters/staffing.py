@@ -15,6 +15,7 @@ from ..facts import Fact, load_facts
 from ..ingest.staffing import BAND_DEFINITIONS
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
+from .common import provenance_details
 
 # Sources behind each part of the page (ids in tracker.yml).
 FTE_SOURCES = ["wfr-officer-fte", "wfr-prisoners-per-officer"]
@@ -133,8 +134,9 @@ def headline_tile(data: StaffingData, config: TrackerConfig) -> HtmlBlock:
     release = (
         f'<a href="{WORKFORCE_COLLECTION}">HMPPS workforce statistics</a> (Ministry of Justice), staff in post at '
         f"{html.escape(' and '.join(fmt_date(d) for d in dates))}: officers and prisoners per officer from the staff "
-        f"in post time series via {html.escape(_ref(last_fte))}; % of target from the annex on staffing against "
-        f"targets (Table 4) via {html.escape(_ref(last_target))}.")
+        f"in post time series; % of target from the annex on staffing against targets (Table 4)."
+        + provenance_details(f"Staff in post: {html.escape(_ref(last_fte))}; against target: "
+                             f"{html.escape(_ref(last_target))}."))
     prison_tile = headline_tile_html(f"Prison staffing: latest figures, {fmt_date(dates[-1])}", prison, release,
                                      next_release_text(config, FTE_SOURCES[0], dates[-1].strftime("%Y-%m-%d")),
                                      period_word="previous quarter")
@@ -148,7 +150,7 @@ def headline_tile(data: StaffingData, config: TrackerConfig) -> HtmlBlock:
                     *observations(community, "date", "value")),
     ]
     release = (f'<a href="{OMSQ_COLLECTION}">Offender Management Statistics Quarterly</a>, probation caseload at '
-               f"{fmt_date(last['date'])} (Ministry of Justice), via {html.escape(_ref(last))}.")
+               f"{fmt_date(last['date'])} (Ministry of Justice)." + provenance_details(f"{html.escape(_ref(last))}."))
     if last["series_break"]:
         release += (f" The {fmt_date(last['date'])} figures start a new series ({html.escape(last['series_break'])}: "
                     "a more complete count, not applied to earlier quarters), so the changes shown are partly the "
