@@ -145,6 +145,44 @@ def latest_first(table: pd.DataFrame, chart_id: str) -> pd.DataFrame:
     return table.iloc[order]
 
 
+# Vega's own time labels name the year only at a year's first tick, so a short series or a narrow screen can show
+# "April, July, October" with no year at all. Every label here carries its year: "2024" for January, else "Apr 2024".
+TIME_LABEL = "month(datum.value) == 0 && date(datum.value) == 1 ? timeFormat(datum.value, '%Y') : " \
+             "timeFormat(datum.value, '%b %Y')"
+# Text on a phone stays readable: Vega's default labels are 10 px.
+MIN_FONT_PX = 11
+
+
+def with_reader_axes(spec: dict) -> dict:
+    """Chart-wide axis settings every chart shares (a chart's own axis settings still win)."""
+    config = spec.setdefault("config", {})
+    config.setdefault("axisTemporal", {}).setdefault("labelExpr", TIME_LABEL)
+    axis = config.setdefault("axis", {})
+    for key in ("labelFontSize", "titleFontSize"):
+        axis[key] = max(axis.get(key, 0), MIN_FONT_PX)
+    legend = config.setdefault("legend", {})
+    for key in ("labelFontSize", "titleFontSize"):
+        legend[key] = max(legend.get(key, 0), MIN_FONT_PX)
+    config.setdefault("text", {}).setdefault("fontSize", MIN_FONT_PX)
+    _raise_small_text(spec)
+    return spec
+
+
+def _raise_small_text(node) -> None:
+    """Any font size a chart sets below the minimum (an annotation at 9 or 10 px) is raised to it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("datasets", "data"):
+                continue
+            if key.endswith(("fontSize", "FontSize")) and isinstance(value, (int, float)) and value < MIN_FONT_PX:
+                node[key] = MIN_FONT_PX
+            else:
+                _raise_small_text(value)
+    elif isinstance(node, list):
+        for item in node:
+            _raise_small_text(item)
+
+
 def rows_text(shown: int, total: int) -> str:
     return f"{total:,} rows" if shown == total else f"the latest {shown:,} of {total:,} rows"
 
@@ -156,7 +194,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
         raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
     # Not validated here (a third of the chart's cost): tests/test_chart_downloads.py validates every spec the
     # build writes against the Vega-Lite schema.
-    spec = chart.properties(description=alt_text).to_dict(validate=False)
+    spec = with_reader_axes(chart.properties(description=alt_text).to_dict(validate=False))
     svg = render_svg(spec)
     view_id = f"vis-{chart_id}"
     esc_alt = html.escape(alt_text, quote=True)

@@ -49,8 +49,8 @@ def browser(chromium):
         b.close()
 
 
-def _visit(browser, url, javascript=True):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+def _visit(browser, url, javascript=True, viewport=None):
+    context = browser.new_context(java_script_enabled=javascript, viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     seen = {"requests": [], "errors": []}
     page.on("request", lambda r: seen["requests"].append(r.url))
@@ -71,9 +71,21 @@ def test_page_loads_with_no_console_errors_and_no_outside_requests(browser, serv
     assert seen["errors"] == []
 
 
+# Drawn at a phone's width (the desktop width is drawn by the accessibility tests): every chart draws, every time axis
+# names the year on each label (Vega's own labels name it only at a year's first tick: "April, July, October"), and
+# no chart text is smaller than 11 px.
+TIME_AXES = """() => [...document.querySelectorAll('.jct-chart-view svg g[aria-label^="X-axis"]')]
+  .filter(g => g.getAttribute('aria-label').includes('time scale'))
+  .map(g => [g.closest('figure').dataset.chartId,
+             [...g.querySelectorAll('g.role-axis-label text')].map(t => t.textContent)])"""
+SMALL_TEXT = """() => [...document.querySelectorAll('.jct-chart-view svg text')]
+  .filter(t => t.textContent.trim() && parseFloat(getComputedStyle(t).fontSize) < 11)
+  .map(t => t.closest('figure').dataset.chartId + ': ' + t.textContent)"""
+
+
 @pytest.mark.parametrize("path", CHART_PAGES)
-def test_every_chart_on_each_chapter_draws(browser, server, path):
-    context, page, seen = _visit(browser, f"{server}/{path}")
+def test_every_chart_on_each_chapter_draws_on_a_phone_with_years_on_its_time_axes(browser, server, path):
+    context, page, seen = _visit(browser, f"{server}/{path}", viewport={"width": 390, "height": 844})
     n = page.locator("figure.jct-chart").count()
     assert n >= 1, f"{path} has no chart"
     page.wait_for_function(f"document.querySelectorAll('.jct-chart-view[data-drawn=true]').length === {n}",
@@ -81,7 +93,14 @@ def test_every_chart_on_each_chapter_draws(browser, server, path):
     for i in range(n):
         view = page.locator("figure.jct-chart").nth(i).locator(".jct-chart-view")
         assert view.locator("svg.marks path, svg.marks line, svg.marks rect, svg.marks circle").count() > 0
+    axes = page.evaluate(TIME_AXES)
+    small = page.evaluate(SMALL_TEXT)
     context.close()
+    assert axes, f"{path}: no time axis found"
+    no_year = {chart: labels for chart, labels in axes if not labels or
+               not all(re.search(r"\b(19|20)\d\d\b", label) for label in labels)}
+    assert no_year == {}, f"time-axis labels without a year: {no_year}"
+    assert small == []
     assert seen["errors"] == []
     assert {urlparse(u).netloc for u in seen["requests"] if not u.startswith("data:")} == {urlparse(server).netloc}
 
