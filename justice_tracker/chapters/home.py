@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -103,3 +103,137 @@ def chapter_list(config: TrackerConfig | None = None) -> HtmlBlock:
             items.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(c.title)}</a>{summary}</li>')
         parts.append(f"<h3>{html.escape(part.caption)}</h3><ul>{''.join(items)}</ul>")
     return HtmlBlock(f'<div class="jct-home-chapters">{"".join(parts)}</div>')
+
+
+# --- the dashboard: one tile per series readers follow ---------------------------------------------------------------
+
+SPARK_W, SPARK_H = 120, 32
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """One dashboard tile, from tracker.yml (the home page's `dashboard` parameter): a headline by id, or a share
+    of two columns of one table (`value` as a % of `per`)."""
+    page: str
+    headline: str = ""
+    label: str = ""
+    table: str = ""
+    date: str = ""
+    value: str = ""
+    per: str = ""
+    format: str = "{:,.0f}"
+    unit: str = ""
+    kind: str = "count"
+    years: int = 3
+    filter: dict = field(default_factory=dict)
+    fact: str = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    kind: str
+    value: str
+    date: str
+    change: str
+    href: str
+    points: str
+    trend: str
+
+
+def _spec(config: TrackerConfig, raw: dict) -> TileSpec:
+    spec = TileSpec(**raw)
+    if spec.headline:
+        h = next((h for h in config.headlines if h.id == spec.headline), None)
+        if h is None:
+            raise ValueError(f"dashboard tile names headline {spec.headline!r}; tracker.yml has "
+                             f"{[x.id for x in config.headlines]}")
+        return TileSpec(page=spec.page, label=spec.label or h.label, table=h.table, date=h.date, value=h.value,
+                        format=h.format, unit=h.unit, kind=spec.kind, years=spec.years, filter=dict(h.filter))
+    return spec
+
+
+def _series(config: TrackerConfig, spec: TileSpec) -> pd.DataFrame:
+    frame = load_table(config, spec.table)
+    for column, wanted in spec.filter.items():
+        frame = frame[frame[column].astype(str) == str(wanted)]
+    dates = frame[spec.date].astype(str)
+    # Months ("2026-03") and quarters are dated by their first day, as the chapters do.
+    frame = frame.assign(_date=pd.to_datetime(dates.where(dates.str.len() > 7, dates + "-01"), format="%Y-%m-%d"))
+    value = frame[spec.value].astype(float)
+    if spec.per:
+        value = value / frame[spec.per].astype(float) * 100
+    out = frame.assign(_value=value, _monthly=dates.str.len() == 7).dropna(subset=["_value"]).sort_values("_date")
+    if out.empty:
+        raise ValueError(f"dashboard tile {spec.label!r}: no values in {spec.table}.{spec.value}")
+    return out[["_date", "_value", "_monthly"]]
+
+
+def _points(series: pd.DataFrame) -> str:
+    lo, hi = series["_value"].min(), series["_value"].max()
+    t0, t1 = series["_date"].min(), series["_date"].max()
+    span = (t1 - t0).total_seconds() or 1.0
+    pad = 2
+    xs = (series["_date"] - t0).dt.total_seconds() / span * (SPARK_W - 2 * pad) + pad
+    ys = SPARK_H - pad - ((series["_value"] - lo) / ((hi - lo) or 1.0)) * (SPARK_H - 2 * pad)
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+
+
+def tiles(config: TrackerConfig, dashboard: list[dict]) -> list[Tile]:
+    here = posixpath.dirname(config.toc.root_file)
+    out = []
+    for raw in dashboard:
+        spec = _spec(config, raw)
+        if spec.fact:
+            out.append(_fact_tile(spec, here))
+            continue
+        series = _series(config, spec)
+        latest = series.iloc[-1]
+        fmt = lambda v: spec.format.format(v) + (f" {spec.unit}" if spec.unit else "")  # noqa: E731
+        obs = series.rename(columns={"_date": "date", "_value": "value"})[["date", "value"]]
+        _, _, year_ago = observations(obs, "date", "value", tolerance_days=45)
+        if year_ago is None:
+            change = "no figure for a year earlier"
+        else:
+            diff = latest["_value"] - year_ago.value
+            step = "points" if "%" in spec.format else spec.unit
+            word = "up" if diff > 0 else "down" if diff < 0 else "unchanged"
+            amount = spec.format.replace("%", "").format(abs(diff)).strip()
+            change = "unchanged on a year earlier" if word == "unchanged" else \
+                f"{word} {amount}{' ' + step if step else ''} on a year earlier"
+        recent = series[series["_date"] >= latest["_date"] - pd.DateOffset(years=spec.years)]
+        first = recent.iloc[0]
+        trend = (f"Trend since {_day(first['_date'])}: from {fmt(first['_value'])} to {fmt(latest['_value'])}"
+                 if len(recent) > 1 else "")
+        when = latest["_date"].strftime("%B %Y") if latest["_monthly"] else _day(latest["_date"])
+        out.append(Tile(label=spec.label, kind=spec.kind, value=fmt(latest["_value"]), date=when,
+                        change=change, href=posixpath.relpath(spec.page, here) + ".html",
+                        points=_points(recent) if len(recent) > 1 else "", trend=trend))
+    return out
+
+
+def _fact_tile(spec: TileSpec, here: str) -> Tile:
+    """A figure that exists only in a report (facts.csv): its value, kind and who gave it, with no trend."""
+    from ..facts import load_facts
+    from .key_facts import _value
+
+    f = next((f for f in load_facts() if f.fact_id == spec.fact), None)
+    if f is None:
+        raise ValueError(f"dashboard tile names fact {spec.fact!r}, which data/curated/facts.csv does not have")
+    return Tile(label=spec.label or f.measure, kind=f.kind, value=_value(f), date=f.period,
+                change=f"{f.publisher}, {f.title} ({f.published})", href=posixpath.relpath(spec.page, here) + ".html",
+                points="", trend="")
+
+
+def dashboard(dashboard: list[dict], config: TrackerConfig | None = None) -> HtmlBlock:
+    """The front page's tiles, newest figure of each series with its date, change on a year and trend line, and a
+    freshness line that says how old the newest figure is rather than promising the next."""
+    from ..templates import render
+
+    config = config or load_config()
+    made = tiles(config, dashboard)
+    weekly = _series(config, TileSpec(page="", table="weekly_population_capacity", date="date", value="population"))
+    newest = _day(weekly["_date"].iloc[-1])
+    freshness = (f"Latest figures: the weekly prison population bulletin of {newest}. The Ministry of Justice "
+                 f"publishes weekly, so newer figures may exist than this edition shows.")
+    return HtmlBlock(render("dashboard.html", tiles=made, freshness=freshness, spark_w=SPARK_W, spark_h=SPARK_H))
