@@ -229,12 +229,16 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     parts.append(
         "<script>(function(){var el=document.getElementById(" + json.dumps(view_id) + ");"
         "function still(){if(!el.querySelector('img')){el.insertAdjacentHTML('beforeend'," + json.dumps(static) + ");}}"
-        "if(!window.vegaEmbed){still();return;}"
+        # The Vega bundle is deferred: it has run by DOMContentLoaded, so the chart is drawn then (or at once if
+        # it is already there); if it never arrives, the static image stays.
+        "function draw(){if(!window.vegaEmbed){still();return;}"
         "window.vegaEmbed(el," + _script_json(spec) + ",{actions:false,renderer:\"svg\"})"
         ".then(function(r){el.setAttribute('data-drawn','true');"
         "var svg=el.querySelector('svg');if(svg){svg.setAttribute('role','img');"
         "svg.setAttribute('aria-label'," + json.dumps(alt_text) + ");}})"
-        ".catch(function(e){still();console.error('chart " + chart_id + ": '+e);});})();</script>"
+        ".catch(function(e){still();console.error('chart " + chart_id + ": '+e);});}"
+        "if(window.vegaEmbed||document.readyState!=='loading'){draw();}"
+        "else{document.addEventListener('DOMContentLoaded',draw);}})();</script>"
     )
     return ChartBlock("\n".join(parts))
 

@@ -26,6 +26,13 @@ def _name(asset) -> str:
     return str(getattr(asset, "filename", asset) or "")
 
 
+def _deferred(asset):
+    from sphinx.builders.html._assets import _JavaScript
+
+    attributes = {k: v for k, v in (getattr(asset, "attributes", {}) or {}).items() if k not in ("defer", "async")}
+    return _JavaScript(_name(asset), priority=getattr(asset, "priority", 500), defer="defer", **attributes)
+
+
 def _body(asset) -> str:
     attributes = getattr(asset, "attributes", {}) or {}
     return str(attributes.get("body", ""))
@@ -97,8 +104,12 @@ def _page_context(app, pagename, templatename, context, doctree):
         name, script = _name(asset), _body(asset)
         if "thebe" in name.lower() or "THEBE" in script:
             continue
-        if name.endswith(VEGA_BUNDLE) and not has_chart:
-            continue
+        if name.endswith(VEGA_BUNDLE):
+            if not has_chart:
+                continue
+            # 900 KB of Vega must not hold up the first paint: deferred, it runs after the page is parsed and
+            # before DOMContentLoaded, when each chart's own script draws it (charts.py).
+            asset = _deferred(asset)
         if name.endswith(EDITIONS_JS) and not editioned:
             continue
         kept.append(asset)
