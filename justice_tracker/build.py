@@ -259,8 +259,22 @@ def publish(built: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def base_url_warning(config: TrackerConfig) -> str | None:
+    """A published chart is cited by its address: without site.base_url that address is relative, useless in a
+    briefing. A working draft may do without; an edition should not."""
+    if config.site.base_url:
+        return None
+    edition = os.environ.get("JCT_EDITION")
+    where = f"edition {edition}" if edition else "this working draft"
+    return (f"warning: site.base_url is not set in tracker.yml, so the citations and chart links in {where} are "
+            f"relative addresses; set it to the published site's address before making an edition")
+
+
 def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
     check_templates(config)
+    warning = base_url_warning(config)
+    if warning:
+        log("  " + warning)
     step = "writing _toc.yml and the Vega bundle"
     try:
         if write_toc(config):

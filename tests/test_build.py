@@ -180,3 +180,15 @@ def test_a_parameter_name_that_is_not_an_identifier_is_refused(tmp_path):
         update={"parameters": {"x = __import__('os').system('true'); y": 1}})})
     with pytest.raises(NotebookError, match="is not a Python identifier"):
         execute(bad)
+
+
+def test_the_build_warns_when_citations_would_have_relative_addresses(monkeypatch):
+    from justice_tracker.build import base_url_warning
+    from justice_tracker.config import load_config
+
+    config = load_config()
+    monkeypatch.setenv("JCT_EDITION", "2026-12")
+    unset = config.model_copy(update={"site": config.site.model_copy(update={"base_url": ""})})
+    assert "edition 2026-12" in base_url_warning(unset) and "site.base_url" in base_url_warning(unset)
+    set_ = config.model_copy(update={"site": config.site.model_copy(update={"base_url": "https://example.org/jct/"})})
+    assert base_url_warning(set_) is None
