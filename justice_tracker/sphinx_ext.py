@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import os
 from datetime import date
+from pathlib import Path
 
 VEGA_BUNDLE = "vendor/vega-bundle.js"
 EDITIONS_JS = "jct-editions.js"
@@ -118,6 +119,13 @@ def _page_context(app, pagename, templatename, context, doctree):
     if css is not None:
         context["css_files"] = [c for c in css if "thebe" not in _name(c).lower()]
     if "body" in context and templatename == "page.html":
+        from .glossary_links import GLOSSARY_PAGE, anchor_glossary, link_first_uses
+
+        glossary = Path(app.srcdir) / f"{GLOSSARY_PAGE}.md"
+        if pagename == GLOSSARY_PAGE:
+            body = anchor_glossary(body)
+        elif glossary.exists():
+            body = link_first_uses(body, pagename, glossary)
         context["body"] = edition_banner(pagename) + body
 
 
@@ -160,7 +168,27 @@ def _build_generated_pages(app, config) -> None:
     config.exclude_patterns = [p for p in config.exclude_patterns if p not in generated]
 
 
+def _html_fingerprint() -> str:
+    """What every page's HTML also depends on besides its own source: this extension, the glossary linker, the
+    glossary's terms and the site's styles. As a config value it makes Sphinx rewrite every page when one of them changes (it would
+    otherwise rewrite only the pages whose sources changed, leaving the rest linked to yesterday's terms)."""
+    import hashlib
+
+    from .glossary_links import GLOSSARY_PAGE
+    from .paths import REPO_ROOT
+
+    h = hashlib.sha256()
+    # The site's own styles and templates too: Sphinx copies static files only when some page is rewritten.
+    styles = sorted(p for top in ("_static", "_templates") for p in (REPO_ROOT / top).rglob("*")
+                    if p.is_file() and "vendor" not in p.parts)
+    for path in (Path(__file__), Path(__file__).with_name("glossary_links.py"), REPO_ROOT / f"{GLOSSARY_PAGE}.md",
+                 *styles):
+        h.update(str(path).encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return h.hexdigest()
+
+
 def setup(app):
+    app.add_config_value("jct_html_fingerprint", _html_fingerprint(), "html")
     _remembered_stems()
     app.connect("config-inited", _build_generated_pages, priority=950)
     app.connect("builder-inited", _parallel_safe)  # both are loaded by then
