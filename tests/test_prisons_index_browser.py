@@ -99,6 +99,12 @@ def test_ticking_two_prisons_draws_them_on_one_chart(browser, server, prisons):
     assert sorted(legend) == sorted(names)
     assert page.locator("#jct-compare-view svg .mark-line path").count() >= 2
     assert page.locator("#jct-compare-view svg").get_attribute("aria-label").endswith(", ".join(names))
+    # A reader ticking in the tables is taken back up to the chart by a link above each table.
+    jump = page.get_by_role("link", name="See the chart of the 2 ticked prisons").first
+    jump.click()
+    assert page.locator("#jct-compare-view svg").is_visible()
+    box = page.locator("#jct-compare").bounding_box()
+    assert box["y"] < PHONE["height"], box
     _no_sideways_scroll(page)
     page.get_by_role("button", name="Clear the ticks").click()
     assert page.locator("#jct-compare-view svg").count() == 0

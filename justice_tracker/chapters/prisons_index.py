@@ -299,7 +299,10 @@ var e=$(t.id+'-none');if(e)e.hidden=k>0;});out.textContent=c===1?'1 prison match
 q.addEventListener('input',apply);[fs,fo,ff].forEach(function(s){s.addEventListener('change',apply);});
 box.addEventListener('submit',function(ev){ev.preventDefault();apply();});
 var panel=$('jct-compare'),view=$('jct-compare-view'),say=$('jct-compare-status'),data=null,picked=[];
-function draw(){if(picked.length<2){view.innerHTML='';view.removeAttribute('data-series');
+var jumps=tables.map(function(t){var p=document.createElement('p');p.className='jct-compare-jump';p.hidden=true;
+var a=document.createElement('a');a.href='#jct-compare';p.appendChild(a);var w=t.parentNode;w.parentNode.insertBefore(p,w);return p;});
+function draw(){jumps.forEach(function(p){p.hidden=picked.length<2;p.firstChild.textContent='See the chart of the '+picked.length+' ticked prisons';});
+if(picked.length<2){view.innerHTML='';view.removeAttribute('data-series');
 say.textContent=picked.length?'Tick one more prison to compare.':'Tick two or more prisons in the tables to compare their crowding.';return;}
 if(!window.vegaEmbed){say.textContent='The chart could not be drawn; each prison’s own page has its figures.';return;}
 function go(d){var vals=[];picked.forEach(function(k){var p=d.prisons[k];if(!p)return;var seg=0;
@@ -307,7 +310,7 @@ p.crowding.forEach(function(v,i){if(v===null){seg++;return;}vals.push({prison:p.
 var names=picked.map(function(k){return d.prisons[k]?d.prisons[k].name:k;});
 var spec={$schema:'https://vega.github.io/schema/vega-lite/v5.json',width:'container',height:260,
 description:'Crowding, population as % of In Use CNA, by month: '+names.join(', '),
-layer:[{data:{values:vals},mark:{type:'line',strokeWidth:1.5},encoding:{x:{field:'month',type:'temporal',timeUnit:'yearmonth',title:null},
+layer:[{data:{values:vals},mark:{type:'line',strokeWidth:1.5,point:{filled:true,size:10}},encoding:{x:{field:'month',type:'temporal',timeUnit:'yearmonth',title:null},
 y:{field:'crowding',type:'quantitative',title:'Crowding (% of In Use CNA)'},color:{field:'prison',type:'nominal',title:'Prison',sort:names,
 legend:{orient:'bottom',columns:2}},detail:{field:'run'},tooltip:[{field:'prison'},{field:'month',type:'temporal',timeUnit:'yearmonth',title:'Month'},{field:'crowding',title:'Crowding %'}]}},
 {data:{values:[{y:100}]},mark:{type:'rule',strokeDash:[4,4],color:'#6b6b6b'},encoding:{y:{field:'y',type:'quantitative'}}}]};
