@@ -2,7 +2,9 @@
 page. Computed from the processed table `prisons`.
 
 The table is sorted in the HTML by crowding (highest first), so it reads the same with JavaScript off; a small
-inline script makes each column heading a sort button (no external file, nothing from a CDN).
+inline script makes each column heading a sort button (no external file, nothing from a CDN). Above the tables, a
+finder shown by its own inline script filters the rows by name, status, operator and function, and draws the
+crowding of the prisons a reader ticks on one chart, from a JSON file the page writes next to the chart files.
 """
 from __future__ import annotations
 
