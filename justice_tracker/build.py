@@ -119,6 +119,8 @@ def jobs() -> int:
 CHART_ID = re.compile(r'data-chart-id="([a-z0-9][a-z0-9-]*)"')
 # Where the page kernels write chart files (charts.CHARTS_DIR as the kernels see it).
 CHART_OUTPUTS_DIR = REPO_ROOT / "_extra" / "charts"
+# Other files a page writes there for its own script (the prisons index's compare data), named on the page.
+DATA_FILE = re.compile(r'data-jct-file="([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*)"')
 CHART_FILES = ("index.html", "{id}.png", "{id}.svg", "{id}.csv", "{id}.vl.json", "{id}.csl.json")
 
 
@@ -130,7 +132,8 @@ def chart_outputs(notebook_path: Path) -> list[str]:
     nb = json.loads(notebook_path.read_text(encoding="utf-8"))
     html_outputs = ["".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", [])]
     ids = sorted({i for text in html_outputs for i in CHART_ID.findall(text)})
-    return [f"{i}/{name.format(id=i)}" for i in ids for name in CHART_FILES]
+    files = sorted({f for text in html_outputs for f in DATA_FILE.findall(text)})
+    return [f"{i}/{name.format(id=i)}" for i in ids for name in CHART_FILES] + files
 
 
 def _cached(cache: dict, file: str) -> dict:

@@ -98,7 +98,8 @@ def _page_context(app, pagename, templatename, context, doctree):
     if scripts is None:
         return
     body = context.get("body", "")
-    has_chart = 'class="jct-chart"' in body
+    # A page that draws a chart in its own script (the prisons index's compare chart) marks itself data-jct-vega.
+    has_chart = 'class="jct-chart"' in body or "data-jct-vega" in body
     editioned = bool(os.environ.get("JCT_EDITION"))
     kept = []
     for asset in scripts:

@@ -117,6 +117,26 @@ def test_chart_files_are_outputs_of_the_build_a_missing_one_reruns_its_page(conf
     assert [e.file for e in todo] == ["book/prisons/altcourse"]
 
 
+def test_the_prisons_index_compare_data_is_an_output_a_missing_one_reruns_the_index(config, site, tmp_path,
+                                                                                    monkeypatch):
+    """The compare chart's JSON is not a chart's files, but the page names it (data-jct-file), so deleting it runs
+    the index again, and only the index."""
+    import shutil
+
+    from justice_tracker.chapters.prisons_index import COMPARE_FILE
+
+    cache = tmp_path / "notebook-cache.json"
+    shutil.copy(build.CACHE_FILE, cache)
+    charts_dir = tmp_path / "charts"
+    shutil.copytree(REPO_ROOT / "_extra" / "charts", charts_dir)
+    monkeypatch.setattr(build, "CACHE_FILE", cache)
+    monkeypatch.setattr(build, "CHART_OUTPUTS_DIR", charts_dir)
+    assert COMPARE_FILE in build.chart_outputs(REPO_ROOT / "book/prisons/index.ipynb")
+    assert build.plan_notebooks(config)[0] == []
+    (charts_dir / COMPARE_FILE).unlink()
+    assert [e.file for e in build.plan_notebooks(config)[0]] == ["book/prisons/index"]
+
+
 def _page(tmp_path, name: str, cells: list[str]):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]

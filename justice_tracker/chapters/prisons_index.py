@@ -2,16 +2,21 @@
 page. Computed from the processed table `prisons`.
 
 The table is sorted in the HTML by crowding (highest first), so it reads the same with JavaScript off; a small
-inline script makes each column heading a sort button (no external file, nothing from a CDN).
+inline script makes each column heading a sort button (no external file, nothing from a CDN). Above the tables, a
+finder shown by its own inline script filters the rows by name, status, operator and function, and draws the
+crowding of the prisons a reader ticks on one chart, from a JSON file the page writes next to the chart files.
 """
 from __future__ import annotations
 
 import html
+import json
 import math
 
 import pandas as pd
 
-from ..tables import load_table_text
+from ..charts import CHARTS_DIR, chart_files_prefix
+from ..files import atomic_write_text
+from ..tables import load_table, load_table_text
 from ..config import TrackerConfig, load_config
 from .common import HtmlBlock, attribution_html
 
@@ -142,6 +147,15 @@ def summary(prisons: pd.DataFrame) -> HtmlBlock:
     return HtmlBlock(f'<p class="jct-summary">{html.escape(summary_text(prisons))}</p>')
 
 
+def _row_attrs(row: pd.Series) -> str:
+    """What the finder filters on, as data attributes of the row (escaped: names come from the data)."""
+    def attr(name: str, value) -> str:
+        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        return f' data-{name}="{html.escape(text, quote=True)}"'
+    return (attr("key", row["prison_key"]) + attr("name", row["prison_name"]) + attr("status", row["status"])
+            + attr("operator", row["operator"]) + attr("function", row["predominant_function"]))
+
+
 def _cell(row: pd.Series, column: str, numeric: bool, names: dict[str, str] | None = None) -> str:
     value = row[column]
     blank = value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
@@ -190,12 +204,13 @@ def table_html(prisons: pd.DataFrame, status: str | None = None) -> str:
             arrow = " \u25BC"
         head.append(f'<th scope="col"{attrs}><button type="button" class="jct-sort">{html.escape(label)}'
                     f'<span class="jct-sort-arrow" aria-hidden="true">{arrow}</span></button></th>')
-    body = "".join("<tr>" + "".join(_cell(r, c, n, names) for _, c, n in COLUMNS) + "</tr>"
+    body = "".join(f"<tr{_row_attrs(r)}>" + "".join(_cell(r, c, n, names) for _, c, n in COLUMNS) + "</tr>"
                    for _, r in rows.iterrows())
     caption = CAPTIONS[status] + " Select a column heading to sort by it."
     return (f'<div class="jct-table-scroll" tabindex="0" role="region" aria-label="{html.escape(caption, quote=True)}">'
-            f'<table class="jct-data-table jct-sortable" id="{table_id}"><caption>{html.escape(caption)}</caption>'
+            f'<table class="jct-data-table jct-sortable jct-prisons-table" id="{table_id}"><caption>{html.escape(caption)}</caption>'
             f"<thead><tr>{''.join(head)}</tr></thead><tbody>{body}</tbody></table></div>"
+            f'<p id="{table_id}-none" hidden>No prison in this table matches the search.</p>'
             f'<p class="jct-sort-status" id="{table_id}-status" aria-live="polite">Sorted by crowding %, '
             "descending.</p>"
             f"<script>{SORTER_JS % (table_id, table_id)}</script>")
@@ -203,6 +218,168 @@ def table_html(prisons: pd.DataFrame, status: str | None = None) -> str:
 
 def table(prisons: pd.DataFrame, status: str | None = None) -> HtmlBlock:
     return HtmlBlock(table_html(prisons, status))
+
+
+# Where the finder's compare chart reads its data: one small JSON file next to the chart files, written when the page
+# is executed and declared as an output of the page (data-jct-file) so the build runs the page again if it is gone.
+COMPARE_DIR, COMPARE_NAME = "prisons-index", "crowding-by-month.json"
+COMPARE_FILE = f"{COMPARE_DIR}/{COMPARE_NAME}"
+
+
+def monthly_crowding(config: TrackerConfig) -> pd.DataFrame:
+    """Per prison and month: population as % of In Use CNA, from both monthly parses (as each prison's page)."""
+    columns = ["prison_key", "population", "in_use_cna"]
+    legacy = load_table(config, "monthly_establishments_legacy", columns=["bulletin_month"] + columns).rename(
+        columns={"bulletin_month": "month"})
+    recent = load_table(config, "monthly_establishments", columns=["month"] + columns)
+    both = pd.concat([legacy, recent], ignore_index=True)
+    for c in ("population", "in_use_cna"):
+        both[c] = pd.to_numeric(both[c], errors="coerce")
+    in_use = both["in_use_cna"].where(both["in_use_cna"] > 0)
+    both["crowding_pct"] = (both["population"] / in_use * 100).round(1)
+    return both[["prison_key", "month", "crowding_pct"]].sort_values(["prison_key", "month"]).reset_index(drop=True)
+
+
+def compare_data(prisons: pd.DataFrame, monthly: pd.DataFrame) -> dict:
+    """Every month from the first to the last as a list, and each prison's crowding % from its first month with a
+    figure (null where a month has none, so a line breaks over the months with no bulletin parse)."""
+    months = pd.period_range(monthly["month"].min(), monthly["month"].max(), freq="M").strftime("%Y-%m").tolist()
+    index = {m: i for i, m in enumerate(months)}
+    out = {}
+    names = dict(zip(prisons["prison_key"], prisons["prison_name"]))
+    for key, rows in monthly.dropna(subset=["crowding_pct"]).groupby("prison_key", sort=True):
+        if key not in names:
+            continue
+        at = [index[m] for m in rows["month"]]
+        values: list = [None] * (max(at) - min(at) + 1)
+        for i, v in zip(at, rows["crowding_pct"]):
+            values[i - min(at)] = float(v)
+        out[key] = {"name": names[key], "start": min(at), "crowding": values}
+    return {"months": months, "prisons": out}
+
+
+def write_compare_data(data: dict) -> str:
+    """Write the compare chart's data file; returns its address from this page."""
+    atomic_write_text(CHARTS_DIR / COMPARE_FILE, json.dumps(data, separators=(",", ":"), sort_keys=True),
+                      durable=False)
+    return chart_files_prefix(COMPARE_DIR) + COMPARE_NAME
+
+
+def empty_spans(data: dict) -> list[tuple[str, str]]:
+    """Runs of months (first, last) in which no prison has a figure: where every line breaks."""
+    covered = set()
+    for p in data["prisons"].values():
+        covered.update(p["start"] + i for i, v in enumerate(p["crowding"]) if v is not None)
+    spans, start = [], None
+    for i, month in enumerate(data["months"]):
+        if i not in covered and start is None:
+            start = i
+        if i in covered and start is not None:
+            spans.append((data["months"][start], data["months"][i - 1]))
+            start = None
+    return spans
+
+
+def _options(values, labels: dict[str, str] | None = None) -> str:
+    return "".join(f'<option value="{html.escape(v, quote=True)}">{html.escape((labels or {}).get(v, v))}</option>'
+                   for v in values)
+
+
+# Vanilla JS, inline: shows the finder (hidden without JavaScript, so the full tables show), filters the rows of
+# both tables by name, status, operator and function, says in a live region how many match, and adds a tick box
+# to each prison's name; ticking two or more draws their crowding on one chart with the vendored Vega.
+FINDER_JS = r"""(function(){var box=document.getElementById('jct-finder');if(!box)return;box.hidden=false;
+function $(i){return document.getElementById(i);}
+var q=$('jct-find-name'),fs=$('jct-find-status'),fo=$('jct-find-operator'),ff=$('jct-find-function'),out=$('jct-find-count');
+var tables=Array.prototype.slice.call(document.querySelectorAll('table.jct-prisons-table'));
+function norm(s){return (s||'').toLowerCase().normalize('NFD').replace(/[̀-ͯ]/g,'').replace(/\s+/g,' ').trim();}
+function apply(){var n=norm(q.value),c=0;tables.forEach(function(t){var k=0;
+Array.prototype.forEach.call(t.tBodies[0].rows,function(r){var ok=(!n||norm(r.getAttribute('data-name')).indexOf(n)>=0)
+&&(!fs.value||r.getAttribute('data-status')===fs.value)&&(!fo.value||r.getAttribute('data-operator')===fo.value)
+&&(!ff.value||r.getAttribute('data-function')===ff.value);r.style.display=ok?'':'none';if(ok){c++;k++;}});
+var e=$(t.id+'-none');if(e)e.hidden=k>0;});out.textContent=c===1?'1 prison matches.':c+' prisons match.';}
+q.addEventListener('input',apply);[fs,fo,ff].forEach(function(s){s.addEventListener('change',apply);});
+box.addEventListener('submit',function(ev){ev.preventDefault();apply();});
+var panel=$('jct-compare'),view=$('jct-compare-view'),say=$('jct-compare-status'),data=null,picked=[];
+var jumps=tables.map(function(t){var p=document.createElement('p');p.className='jct-compare-jump';p.hidden=true;
+var a=document.createElement('a');a.href='#jct-compare';p.appendChild(a);var w=t.parentNode;w.parentNode.insertBefore(p,w);return p;});
+function draw(){jumps.forEach(function(p){p.hidden=picked.length<2;p.firstChild.textContent='See the chart of the '+picked.length+' ticked prisons';});
+if(picked.length<2){view.innerHTML='';view.removeAttribute('data-series');
+say.textContent=picked.length?'Tick one more prison to compare.':'Tick two or more prisons in the tables to compare their crowding.';return;}
+if(!window.vegaEmbed){say.textContent='The chart could not be drawn; each prison’s own page has its figures.';return;}
+function go(d){var vals=[];picked.forEach(function(k){var p=d.prisons[k];if(!p)return;var seg=0;
+p.crowding.forEach(function(v,i){if(v===null){seg++;return;}vals.push({prison:p.name,month:d.months[p.start+i],crowding:v,run:k+'-'+seg});});});
+var names=picked.map(function(k){return d.prisons[k]?d.prisons[k].name:k;});
+var spec={$schema:'https://vega.github.io/schema/vega-lite/v5.json',width:'container',height:260,
+description:'Crowding, population as % of In Use CNA, by month: '+names.join(', '),
+layer:[{data:{values:vals},mark:{type:'line',strokeWidth:1.5,point:{filled:true,size:10}},encoding:{x:{field:'month',type:'temporal',timeUnit:'yearmonth',title:null},
+y:{field:'crowding',type:'quantitative',title:'Crowding (% of In Use CNA)'},color:{field:'prison',type:'nominal',title:'Prison',sort:names,
+legend:{orient:'bottom',columns:2}},detail:{field:'run'},tooltip:[{field:'prison'},{field:'month',type:'temporal',timeUnit:'yearmonth',title:'Month'},{field:'crowding',title:'Crowding %'}]}},
+{data:{values:[{y:100}]},mark:{type:'rule',strokeDash:[4,4],color:'#6b6b6b'},encoding:{y:{field:'y',type:'quantitative'}}}]};
+vegaEmbed(view,spec,{actions:false,renderer:'svg'}).then(function(){var svg=view.querySelector('svg');
+if(svg){svg.setAttribute('role','img');svg.setAttribute('aria-label',spec.description);}
+view.setAttribute('data-series',String(names.length));say.textContent='Comparing '+names.join(', ')+'.';})
+.catch(function(e){say.textContent='The chart could not be drawn.';console.error('compare: '+e);});}
+if(data){go(data);return;}say.textContent='Loading…';
+fetch(panel.getAttribute('data-src')).then(function(r){if(!r.ok)throw new Error(r.status);return r.json();})
+.then(function(d){data=d;go(d);}).catch(function(e){say.textContent='The figures for the chart could not be loaded; each prison’s own page has them.';console.error('compare: '+e);});}
+tables.forEach(function(t){Array.prototype.forEach.call(t.tBodies[0].rows,function(r){var th=r.cells[0],a=th.querySelector('a');
+var l=document.createElement('label');l.className='jct-compare-pick';var cb=document.createElement('input');cb.type='checkbox';
+cb.value=r.getAttribute('data-key');var sp=document.createElement('span');sp.className='jct-visually-hidden';
+sp.textContent='Compare '+(a?a.textContent:r.getAttribute('data-name'));l.appendChild(cb);l.appendChild(sp);th.insertBefore(l,th.firstChild);
+cb.addEventListener('change',function(){var i=picked.indexOf(cb.value);if(cb.checked&&i<0)picked.push(cb.value);
+if(!cb.checked&&i>=0)picked.splice(i,1);draw();});});});
+$('jct-compare-clear').addEventListener('click',function(){picked=[];
+Array.prototype.forEach.call(document.querySelectorAll('.jct-compare-pick input'),function(c){c.checked=false;});draw();});
+panel.hidden=false;apply();})();"""
+
+
+def gap_text(data: dict) -> str:
+    spans = empty_spans(data)
+    if not spans:
+        return ""
+    words = [_month(a) if a == b else f"{_month(a)} to {_month(b)}" for a, b in spans]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f" The tracker has no per-prison figures for {listed}, so the lines break there."
+
+
+def finder_html(prisons: pd.DataFrame, compare_src: str, gaps: str = "") -> str:
+    """The search box, filters and compare panel (hidden until the script shows them), placed above the tables."""
+    statuses = [s for s in ["open"] + NOT_OPEN if (prisons["status"] == s).any()]
+    functions = sorted(f for f in prisons["predominant_function"].dropna().unique() if f)
+    return (
+        '<form class="jct-finder" id="jct-finder" role="search" aria-label="Find prisons" hidden>'
+        '<div class="jct-finder-controls">'
+        '<p><label for="jct-find-name">Prison name contains</label> '
+        '<input type="search" id="jct-find-name" autocomplete="off"></p>'
+        '<p><label for="jct-find-status">Status</label> <select id="jct-find-status"><option value="">Any</option>'
+        + _options(statuses, STATUS_LABELS) + "</select></p>"
+        '<p><label for="jct-find-operator">Operator</label> <select id="jct-find-operator"><option value="">Any'
+        "</option>" + _options(["public", "private"], {"public": "Public", "private": "Private (contracted out)"})
+        + "</select></p>"
+        '<p><label for="jct-find-function">Function (2016-17 register)</label> <select id="jct-find-function">'
+        '<option value="">Any</option>' + _options(functions) + "</select></p></div>"
+        '<p class="jct-find-count" id="jct-find-count" role="status" aria-live="polite"></p>'
+        f'<div class="jct-compare" id="jct-compare" data-src="{html.escape(compare_src, quote=True)}" '
+        f'data-jct-file="{COMPARE_FILE}" data-jct-vega="" hidden>'
+        "<p><strong>Compare prisons.</strong> Tick the box by each prison's name in the tables below; the chart shows "
+        "each one's crowding (population as % of In Use CNA) month by month, with 100% marked.</p>"
+        '<p id="jct-compare-status" role="status" aria-live="polite">Tick two or more prisons in the tables to '
+        "compare their crowding.</p>"
+        '<div class="jct-compare-view" id="jct-compare-view"></div>'
+        + (f'<p class="jct-chart-summary">{html.escape(gaps.strip())}</p>' if gaps else "")
+        + '<p><button type="button" id="jct-compare-clear">Clear the ticks</button></p></div></form>'
+    )
+
+
+def finder(config: TrackerConfig, prisons: pd.DataFrame) -> HtmlBlock:
+    data = compare_data(prisons, monthly_crowding(config))
+    return HtmlBlock(finder_html(prisons, write_compare_data(data), gap_text(data)))
+
+
+def finder_script() -> HtmlBlock:
+    """After both tables, so the rows it filters are in the page."""
+    return HtmlBlock(f"<script>{FINDER_JS}</script>")
 
 
 def sources(config: TrackerConfig) -> HtmlBlock:
