@@ -213,6 +213,6 @@ def test_the_index_marks_every_prison_that_is_not_open(site, prisons):
             assert link in open_table and link not in closed_table, key
             continue
         assert link in closed_table and link not in open_table, key
-        tr = re.search(r"<tr>(?:(?!</tr>).)*" + re.escape(link) + r".*?</tr>", closed_table, re.S).group(0)
+        tr = re.search(r"<tr\b[^>]*>(?:(?!</tr>).)*" + re.escape(link) + r".*?</tr>", closed_table, re.S).group(0)
         label = index.status_label(row.rename({"prison_key": key}), names)
         assert f'data-v="{row["status"]}"><span class="jct-status-mark">{label.replace("&", "&amp;")}</span>' in tr, key
