@@ -42,24 +42,31 @@ def headline(weekly: pd.DataFrame) -> Headline:
     return Headline(latest, previous, year_ago)
 
 
-def headline_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
-    latest = weekly.iloc[-1]
+def _weekly_tile(frame: pd.DataFrame, config: TrackerConfig, heading: str, rows: list[tuple], about: str = ""
+                 ) -> HtmlBlock:
+    """A tile of figures from the latest weekly bulletin: (label, column, format, change unit, decimals) each."""
+    latest = frame.iloc[-1]
     measures = []
-    for label, col, fmt, unit, dec in [("Prison population", "population", "{:,.0f}", "", 0),
-                                       ("Useable operational capacity", "uoc", "{:,.0f}", "", 0),
-                                       ("Headroom (places free)", "headroom", "{:,.0f}", "", 0),
-                                       ("Capacity in use", "pct_uoc_in_use", "{:.1f}%", " points", 1)]:
-        now, prev, ago = observations(weekly, "date", col, tolerance_days=10)
+    for label, col, fmt, unit, dec in rows:
+        now, prev, ago = observations(frame, "date", col, tolerance_days=10)
         measures.append(TileMeasure(label, now, prev, ago, fmt=fmt, change_unit=unit, decimals=dec))
     release = (
         f'Bulletin of {fmt_date(latest["date"])}: '
         f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
-        f'(Ministry of Justice).'
+        f'(Ministry of Justice){about}.'
         + provenance_details(f'{html.escape(latest["source_file"])} {html.escape(latest["row_ref"])}.')
     )
     nxt = next_release_text(config, "wfr-weekly", latest["date"].strftime("%Y-%m-%d"), weekly=True)
-    return headline_tile_html(f"Latest weekly bulletin: {fmt_date(latest['date'])}", measures, release, nxt,
+    return headline_tile_html(f"{heading}: {fmt_date(latest['date'])}", measures, release, nxt,
                               period_word="previous bulletin")
+
+
+def headline_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
+    return _weekly_tile(weekly, config, "Latest weekly bulletin",
+                        [("Prison population", "population", "{:,.0f}", "", 0),
+                         ("Useable operational capacity", "uoc", "{:,.0f}", "", 0),
+                         ("Headroom (places free)", "headroom", "{:,.0f}", "", 0),
+                         ("Capacity in use", "pct_uoc_in_use", "{:.1f}%", " points", 1)])
 
 
 def summary(weekly: pd.DataFrame) -> HtmlBlock:
@@ -534,21 +541,12 @@ def estate_split(weekly: pd.DataFrame) -> pd.DataFrame:
 def fullness_tile(weekly: pd.DataFrame, config: TrackerConfig) -> HtmlBlock:
     split = estate_split(weekly)
     latest = split.iloc[-1]
-    measures = []
-    for label, col, fmt, unit, dec in [
-            ("Adult male estate: capacity in use", "pct_adult_male", "{:.1f}%", " points", 1),
-            ("Whole estate: capacity in use", "pct_estate", "{:.1f}%", " points", 1),
-            ("Adult male estate: places free", "free_adult_male", "{:,.0f}", "", 0)]:
-        now, prev, ago = observations(split, "date", col, tolerance_days=10)
-        measures.append(TileMeasure(label, now, prev, ago, fmt=fmt, change_unit=unit, decimals=dec))
-    release = (
-        f'Bulletin of {fmt_date(latest["date"])}: '
-        f'<a href="{html.escape(latest["bulletin_url"], quote=True)}">{html.escape(latest["bulletin_title"])}</a> '
-        f'(Ministry of Justice): adult male population {fmt_int(latest["population_adult_male"])} against a '
-        f'useable operational capacity of {fmt_int(latest["uoc_adult_male"])}.')
-    nxt = next_release_text(config, "wfr-weekly", latest["date"].strftime("%Y-%m-%d"), weekly=True)
-    return headline_tile_html(f"The adult male estate against the whole estate: {fmt_date(latest['date'])}",
-                              measures, release, nxt, period_word="previous bulletin")
+    return _weekly_tile(split, config, "The adult male estate against the whole estate",
+                        [("Adult male estate: capacity in use", "pct_adult_male", "{:.1f}%", " points", 1),
+                         ("Whole estate: capacity in use", "pct_estate", "{:.1f}%", " points", 1),
+                         ("Adult male estate: places free", "free_adult_male", "{:,.0f}", "", 0)],
+                        about=f": adult male population {fmt_int(latest['population_adult_male'])} against a useable "
+                              f"operational capacity of {fmt_int(latest['uoc_adult_male'])}")
 
 
 FULL_PCT = 99.0  # the level ministers called "over 99 percent capacity" in July 2024
