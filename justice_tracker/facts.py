@@ -34,6 +34,13 @@ class _Cited(BaseModel):
     quote: str = ""
     verification: str = Field(min_length=10)
 
+    @field_validator("quote")
+    @classmethod
+    def _short_quote(cls, v: str) -> str:
+        if len(v.split()) > 30:
+            raise ValueError("quotes are kept to 30 words or fewer")
+        return v
+
 
 def _validated_rows(path: Path, model: type[BaseModel], id_column: str) -> list[tuple[int, BaseModel]]:
     """Each row of a curated CSV as `model`, or a FactsError naming the file, line and field."""
@@ -68,13 +75,6 @@ class Fact(_Cited):
     @classmethod
     def _blank_is_none(cls, v):
         return None if v in ("", None) else v
-
-    @field_validator("quote")
-    @classmethod
-    def _short_quote(cls, v: str) -> str:
-        if len(v.split()) > 30:
-            raise ValueError("quotes are kept to 30 words or fewer")
-        return v
 
 
 def load_facts(path: Path = FACTS_FILE) -> list[Fact]:

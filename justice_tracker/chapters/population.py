@@ -127,21 +127,30 @@ def _break_rules(breaks: pd.DataFrame, lo: pd.Timestamp) -> alt.Chart:
     )
 
 
-def _population_lines(weekly: pd.DataFrame, stroke: float) -> alt.Chart:
-    """Population (solid) and useable operational capacity (dashed): told apart by line style, not colour alone."""
-    names = {"population": "Population", "uoc": "Useable operational capacity"}
-    long = _dated(weekly).melt(id_vars=["date"], value_vars=list(names), var_name="series", value_name="people")
+def _two_lines(frame: pd.DataFrame, names: dict[str, str], stroke: float, value: str, y_title: str,
+               series_title: str, value_title: str, value_format: str) -> tuple[pd.DataFrame, alt.Chart]:
+    """Two weekly series in long form, and their chart: the first solid, the second dashed (told apart by line
+    style, not colour alone)."""
+    long = _dated(frame[["date", *names]]).melt(id_vars=["date"], value_vars=list(names), var_name="series",
+                                                value_name=value)
     long["series"] = long["series"].map(names)
     domain = list(names.values())
-    return alt.Chart(long).mark_line(strokeWidth=stroke).encode(
+    return long, alt.Chart(long).mark_line(strokeWidth=stroke).encode(
         x=alt.X("date:T", title=None),
-        y=alt.Y("people:Q", title="People / places", scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{value}:Q", title=y_title, scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=domain, range=[COLOURS["population"], COLOURS["capacity"]])),
         strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 3]])),
-        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N", title="Series"),
-                 alt.Tooltip("people:Q", title="Value", format=",")],
+        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"),
+                 alt.Tooltip("series:N", title=series_title),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)],
     )
+
+
+def _population_lines(weekly: pd.DataFrame, stroke: float) -> alt.Chart:
+    """Population (solid) and useable operational capacity (dashed)."""
+    return _two_lines(weekly, {"population": "Population", "uoc": "Useable operational capacity"}, stroke,
+                      "people", "People / places", "Series", "Value", ",")[1]
 
 
 def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
@@ -582,20 +591,9 @@ def fullness_summary(weekly: pd.DataFrame) -> HtmlBlock:
 def fullness_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
     """Share of useable operational capacity in use, adult male estate and whole estate, weekly since the split."""
     split = estate_split(weekly)
-    names = {"pct_adult_male": "Adult male estate", "pct_estate": "Whole estate"}
-    long = _dated(split[["date", *names]]).melt(id_vars=["date"], value_vars=list(names), var_name="series",
-                                                value_name="pct")
-    long["series"] = long["series"].map(names)
-    long["pct"] = long["pct"].round(2)
-    domain = list(names.values())
-    lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
-        x=alt.X("date:T", title=None),
-        y=alt.Y("pct:Q", title="% of useable operational capacity in use", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=domain, range=[COLOURS["population"], COLOURS["capacity"]])),
-        strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 3]])),
-        tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"), alt.Tooltip("series:N", title="Estate"),
-                 alt.Tooltip("pct:Q", title="% in use", format=".1f")])
+    rounded = split.assign(pct_adult_male=split["pct_adult_male"].round(2), pct_estate=split["pct_estate"].round(2))
+    long, lines = _two_lines(rounded, {"pct_adult_male": "Adult male estate", "pct_estate": "Whole estate"}, 1.8,
+                             "pct", "% of useable operational capacity in use", "Estate", "% in use", ".1f")
     full = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#000000").encode(y="y:Q")
     shown = measures[pd.to_datetime(measures["date"]).between(split["date"].min(), split["date"].max())]
     chart = (_measure_rules(shown) + full + lines).properties(width="container", height=280)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ..errors import IngestError
 from ..facts import _Cited, _validated_rows
@@ -49,13 +49,6 @@ class StatusChange(_Cited):
     # Parliament's answered-questions service is http only; every other source in this log is https.
     url: str = Field(pattern=r"^https?://")
     quote: str = Field(min_length=10)
-
-    @field_validator("quote")
-    @classmethod
-    def _short_quote(cls, v: str) -> str:
-        if len(v.split()) > 30:
-            raise ValueError("quotes are kept to 30 words or fewer")
-        return v
 
 
 def load_status_log(path: Path = STATUS_LOG) -> list[StatusChange]:
