@@ -15,7 +15,10 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from .paths import BUILD_DIR, CHART_CACHE_DIR, REPO_ROOT, VENDOR_DIR
+from markupsafe import Markup
+
+from .paths import CHART_CACHE_DIR, REPO_ROOT, VENDOR_DIR
+from .templates import render
 
 VEGA_BUNDLE = VENDOR_DIR / "vega-bundle.js"
 
@@ -72,8 +75,8 @@ def render_svg(spec: dict) -> str:
 
 
 def render_png(svg: str) -> bytes:
-    """The PNG download, at twice the SVG's size, from the SVG itself (the same pixels as drawing the spec again,
-    at a fifth of the cost)."""
+    """The PNG download, at twice the SVG's size (the export SVG is at least 600 wide, so the PNG is at least 1,200
+    pixels), from the SVG itself: the same pixels as drawing the spec again, at a fifth of the cost."""
     return _cached_render("png", svg.encode("utf-8"), lambda: vlc.svg_to_png(svg, scale=2))
 
 
@@ -87,25 +90,23 @@ class ChartBlock:
         return self.html
 
 
-def _script_json(obj) -> str:
-    # "</" would end the <script> element early; "<!--" would start an HTML comment inside it.
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True).replace("</", "<\\/").replace("<!--", "<\\!--")
+def _script_json(obj) -> Markup:
+    """JSON to sit inside a <script type="application/json"> element: "</script>" or "<!--" in the data would end
+    the element or start a comment, so every <, > and & is written as a JSON escape (still the same JSON)."""
+    text = json.dumps(obj, separators=(",", ":"), sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> str:
+def data_table_html(table: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> Markup:
     formats = formats or {}
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
 
     def texts(col) -> list[str]:
         fmt = formats.get(col)
-        return [html.escape("—" if pd.isna(v) else fmt.format(v) if fmt else str(v))
-                for v in table[col].astype(object).tolist()]
+        return ["—" if pd.isna(v) else fmt.format(v) if fmt else str(v) for v in table[col].astype(object).tolist()]
 
     columns = [texts(col) for col in table.columns]  # column by column: a page has thousands of cells
-    body = ["<tr>" + "".join((f'<th scope="row">{c}</th>' if i == 0 else f"<td>{c}</td>")
-                             for i, c in enumerate(cells)) + "</tr>" for cells in zip(*columns)]
-    return (f'<table class="jct-data-table"><caption>{html.escape(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return Markup(render("data_table.html", caption=caption, columns=[str(c) for c in table.columns],
+                         rows=list(zip(*columns))))
 
 
 # A page carries at most this many rows of a chart's data (the latest); its own page carries them all. The
@@ -187,60 +188,170 @@ def rows_text(shown: int, total: int) -> str:
     return f"{total:,} rows" if shown == total else f"the latest {shown:,} of {total:,} rows"
 
 
+# A y-axis cut above zero makes a small change look large: where a chart does so (to show a change that a zero
+# baseline would flatten), its axis title and the page say it.
+AXIS_NOTE = "The vertical axis does not start at zero, so differences look larger than they are."
+AXIS_TITLE_SUFFIX = " (axis not from zero)"
+
+
+def _y_values(spec: dict, field: str) -> list[float]:
+    values = []
+    for rows in (spec.get("datasets") or {}).values():
+        for row in rows:
+            v = row.get(field) if isinstance(row, dict) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                values.append(v)
+    return values
+
+
+def mark_cut_axes(spec: dict) -> bool:
+    """Find every quantitative y-axis told not to start at zero (scale zero false, or a domain above zero) whose
+    data are all above zero, and add the note to its title. True if there was one."""
+    found = False
+
+    def cut(y: dict) -> bool:
+        scale = y.get("scale") or {}
+        domain = scale.get("domain")
+        told = scale.get("zero") is False or (
+            isinstance(domain, list) and len(domain) == 2 and all(isinstance(d, (int, float)) for d in domain)
+            and min(domain) > 0)
+        if not told or y.get("type") != "quantitative":
+            return False
+        values = _y_values(spec, y.get("field", ""))
+        return bool(values) and min(values) > 0
+
+    def walk(node) -> None:
+        nonlocal found
+        if isinstance(node, dict):
+            y = (node.get("encoding") or {}).get("y")
+            if isinstance(y, dict) and cut(y):
+                found = True
+                title = y.get("title")
+                if isinstance(title, str) and not title.endswith(AXIS_TITLE_SUFFIX):
+                    y["title"] = title + AXIS_TITLE_SUFFIX
+            for key, value in node.items():
+                if key not in ("datasets", "data", "encoding"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return found
+
+
+def subtitle_from(alt_text: str) -> str:
+    """The chart's subtitle in its exports: the first sentence of its alt text, which says what is drawn, over
+    what period ("Line chart of the weekly prison population ..., 7 January 2011 to 7 September 2026.")."""
+    first = re.split(r"(?<=[a-z0-9)%])\. (?=[A-Z0-9])", alt_text.strip(), maxsplit=1)[0].rstrip(".")
+    first = re.sub(r"^(Line|Bar|Area|Scatter|Dot)( chart| plot)?( with points)? of (the )?", "", first)
+    return (first[:1].upper() + first[1:] + ".") if first else ""
+
+
+# The downloadable images: landscape, the chart drawn at a fixed width with the title and subtitle above it and the
+# source, edition and permalink below it, so a copy pasted into a briefing still says what and whose it is.
+EXPORT_PLOT_WIDTH = 720
+EXPORT_MIN_PNG_WIDTH = 1200
+_PAD = 20
+_CHAR_EM = 0.5  # a sans-serif character's average width, in ems: for wrapping lines in the SVG
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=max(20, int(width / (size * _CHAR_EM)))) if text else []
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    root = re.search(r"<svg\b[^>]*>", svg)
+    w = re.search(r'\bwidth="([\d.]+)"', root.group(0)) if root else None
+    h = re.search(r'\bheight="([\d.]+)"', root.group(0)) if root else None
+    if not (w and h):
+        raise ValueError("the chart's SVG has no width and height")
+    return float(w.group(1)), float(h.group(1))
+
+
+def export_svg(spec: dict, title: str, subtitle: str, footer: list[str]) -> str:
+    chart_spec = dict(spec, width=EXPORT_PLOT_WIDTH)
+    chart = render_svg(chart_spec)
+    cw, ch = _svg_size(chart)
+    width = max(cw + 2 * _PAD, EXPORT_MIN_PNG_WIDTH / 2)
+    texts, y = [], _PAD
+    for lines, size, bold, colour, gap in ((_wrap(title, 20, width - 2 * _PAD), 20, True, "#111111", 6),
+                                           (_wrap(subtitle, 14, width - 2 * _PAD), 14, False, "#444444", 4)):
+        for line in lines:
+            y += size
+            texts.append({"x": _PAD, "y": y, "size": size, "bold": bold, "colour": colour, "text": line})
+            y += gap
+    chart_top = y + 8
+    nested = re.sub(r"^<svg\b", f'<svg x="{(width - cw) / 2:g}" y="{chart_top:g}"', chart.lstrip(), count=1)
+    y = chart_top + ch + 8
+    for line in (w for text in footer for w in _wrap(text, 12, width - 2 * _PAD)):
+        y += 12
+        texts.append({"x": _PAD, "y": y, "size": 12, "bold": False, "colour": "#444444", "text": line})
+        y += 4
+    height = y + _PAD
+    return render("export.svg", width=f"{width:g}", height=f"{height:g}", title=title, texts=texts,
+                  chart=Markup(nested))
+
+
+def edition_line() -> str:
+    ed = os.environ.get("JCT_EDITION", "")
+    if not ed:
+        return "working draft (not a published edition)"
+    published = os.environ.get("JCT_EDITION_DATE", "")
+    return f"edition {ed}, published {fmt_date(published)}" if published else f"edition {ed}"
+
+
+def share_url(chart_id: str) -> str:
+    """The chart's own page: absolute when the site's address is known, else relative to the page being built."""
+    from .config import load_config
+
+    base = load_config().site.base_url.rstrip("/")
+    if not base:
+        return chart_files_prefix(chart_id)
+    ed = os.environ.get("JCT_EDITION", "")
+    return f"{base}/{'editions/' + ed + '/' if ed else ''}charts/{chart_id}/"
+
+
+def rows_text(shown: int, total: int) -> str:
+    return f"{total:,} rows" if shown == total else f"the latest {shown:,} of {total:,} rows"
+
+
 def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_text: str, table: pd.DataFrame,
-                 table_formats: dict[str, str] | None = None, source_html: str = "") -> ChartBlock:
-    """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line."""
+                 table_formats: dict[str, str] | None = None, source_html: str = "", subtitle: str = "") -> ChartBlock:
+    """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line, and the
+    files a reader takes away (images with their title, source and address inside, the data, the citation)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", chart_id):
         raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
     # Not validated here (a third of the chart's cost): tests/test_chart_downloads.py validates every spec the
-    # build writes against the Vega-Lite schema.
+    # build writes against the Vega-Lite schema Altair carries.
     spec = with_reader_axes(chart.properties(description=alt_text).to_dict(validate=False))
-    svg = render_svg(spec)
-    view_id = f"vis-{chart_id}"
-    esc_alt = html.escape(alt_text, quote=True)
+    axis_note = AXIS_NOTE if mark_cut_axes(spec) else ""
     csv_table = table
     table = latest_first(table, chart_id)
     shown = table.head(MAX_TABLE_ROWS)
     caption = f"Data for the chart: {title}"
     if len(shown) < len(table):
         caption += f" (the latest {len(shown):,} of {len(table):,} rows; every row is on the chart's own page and in the CSV)"
-    table_html = data_table_html(shown, caption, table_formats)
-    full_table_html = data_table_html(table, f"Data for the chart: {title}", table_formats)
-    # The static SVG is the chart's own file, shown by <noscript> when JavaScript is off and put in by the script
-    # if the Vega bundle cannot draw; with JavaScript on it costs nothing (inlined it was a third of a page).
-    static = (f'<img class="jct-chart-static" src="{chart_files_prefix(chart_id)}{chart_id}.svg" alt="{esc_alt}" '
-              f'width="100%">')
-    parts = [
-        f'<figure class="jct-chart" id="chart-{chart_id}" data-chart-id="{chart_id}">',
-        f'<figcaption class="jct-chart-title">{html.escape(title)}</figcaption>',
-        f'<div class="jct-chart-view" id="{view_id}"><noscript>{static}</noscript></div>',
-        f'<p class="jct-chart-summary">{html.escape(alt_text)}</p>',
-        f'<details class="jct-chart-data"><summary>Show the data behind this chart ({rows_text(len(shown), len(table))})'
-        f'</summary><div class="jct-table-scroll" tabindex="0" role="region" '
-        f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div>'
-        + (f'<p><a href="{chart_files_prefix(chart_id)}index.html">All {len(table):,} rows</a> on the chart\'s own page; '
-           f'<a href="{chart_files_prefix(chart_id)}{chart_id}.csv">CSV</a>.</p>' if len(shown) < len(table) else "")
-        + "</details>",
-    ]
-    if source_html:
-        parts.append(f'<p class="jct-chart-source">{source_html}</p>')
-    parts.append(downloads_and_citation(chart_id, title, spec, svg, csv_table, source_html, alt_text, full_table_html))
-    parts.append("</figure>")
-    parts.append(
-        "<script>(function(){var el=document.getElementById(" + json.dumps(view_id) + ");"
-        "function still(){if(!el.querySelector('img')){el.insertAdjacentHTML('beforeend'," + json.dumps(static) + ");}}"
-        # The Vega bundle is deferred: it has run by DOMContentLoaded, so the chart is drawn then (or at once if
-        # it is already there); if it never arrives, the static image stays.
-        "function draw(){if(!window.vegaEmbed){still();return;}"
-        "window.vegaEmbed(el," + _script_json(spec) + ",{actions:false,renderer:\"svg\"})"
-        ".then(function(r){el.setAttribute('data-drawn','true');"
-        "var svg=el.querySelector('svg');if(svg){svg.setAttribute('role','img');"
-        "svg.setAttribute('aria-label'," + json.dumps(alt_text) + ");}})"
-        ".catch(function(e){still();console.error('chart " + chart_id + ": '+e);});}"
-        "if(window.vegaEmbed||document.readyState!=='loading'){draw();}"
-        "else{document.addEventListener('DOMContentLoaded',draw);}})();</script>"
-    )
-    return ChartBlock("\n".join(parts))
+    citation = chart_citation(chart_id, title, source_html)
+    source_text = plain_text(source_html)
+    svg = export_svg(spec, title, subtitle or subtitle_from(alt_text),
+                     [t for t in (source_text, axis_note, f"{PUBLISHER}, {edition_line()}.", citation["url"]) if t])
+    files = write_chart_files(chart_id, spec, svg, csv_table, citation)
+    url = share_url(chart_id)
+    embed_code = render("embed.html", src=url, title=title, height=EMBED_HEIGHT).strip()
+    context = dict(id=chart_id, title=title, alt=alt_text, axis_note=axis_note, files=files,
+                   downloads=DOWNLOAD_LABELS, citation=citation, share_url=url, embed_code=embed_code,
+                   source_html=Markup(source_html))
+    write_chart_page(chart_id, context, data_table_html(table, f"Data for the chart: {title}", table_formats))
+    html_text = render("chart_block.html", prefix=chart_files_prefix(chart_id), spec_json=_script_json(spec),
+                       rows_text=rows_text(len(shown), len(table)), truncated=len(shown) < len(table),
+                       total_rows=len(table), table_html=data_table_html(shown, caption, table_formats), **context)
+    return ChartBlock(html_text)
+
+
+EMBED_HEIGHT = 720
 
 
 CHARTS_DIR = REPO_ROOT / "_extra" / "charts"  # html_extra_path: copied to <site>/charts/<chart-id>/
@@ -329,54 +440,38 @@ DOWNLOAD_LABELS = [("png", "PNG image"), ("svg", "SVG image"), ("csv", "CSV of t
                    ("vl", "Vega-Lite JSON"), ("csl", "CSL-JSON citation")]
 
 
-def citation_html(citation: dict) -> str:
-    return (f"<p><strong>APA:</strong> {html.escape(citation['apa'])}</p>"
-            f"<p><strong>Harvard:</strong> {html.escape(citation['harvard'])}</p>"
-            f'<p><strong>BibTeX:</strong></p><pre class="jct-bibtex">{html.escape(citation["bibtex"])}</pre>'
-            f"<p>Please also credit the publishers of the data named above.</p>")
+def png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def downloads_and_citation(chart_id: str, title: str, spec: dict, svg: str, table: pd.DataFrame,
-                           source_html: str, alt_text: str = "", table_html: str = "") -> str:
-    citation = chart_citation(chart_id, title, source_html)
-    names = write_chart_files(chart_id, spec, svg, table, citation)
-    write_chart_page(chart_id, title, alt_text, source_html, names, citation, table_html)
-    prefix = chart_files_prefix(chart_id)
-    links = " · ".join(f'<a href="{prefix}{names[k]}" download>{label}</a>' for k, label in DOWNLOAD_LABELS)
-    return (f'<p class="jct-chart-downloads">Download: {links} · <a href="{prefix}index.html">Permalink: '
-            f'this chart on its own page</a> · <a href="#chart-{chart_id}">Link to this chart here</a></p>'
-            f'<details class="jct-cite"><summary>Cite this chart</summary>{citation_html(citation)}</details>')
+def share_tags(title: str, description: str, image: str, image_alt: str, url: str,
+               image_size: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """Open Graph and Twitter card tags: a link to the chart pasted into a post or a chat shows its picture."""
+    tags = [("og:type", "article"), ("og:site_name", PUBLISHER), ("og:title", title),
+            ("og:description", description), ("og:image", image), ("og:image:alt", image_alt)]
+    if image_size:
+        tags += [("og:image:width", str(image_size[0])), ("og:image:height", str(image_size[1]))]
+    if url:
+        tags.append(("og:url", url))
+    return tags + [("twitter:card", "summary_large_image"), ("twitter:title", title),
+                   ("twitter:description", description), ("twitter:image", image),
+                   ("twitter:image:alt", image_alt)]
 
 
-def write_chart_page(chart_id: str, title: str, alt_text: str, source_html: str, names: dict[str, str],
-                     citation: dict, table_html: str = "") -> None:
+def write_chart_page(chart_id: str, context: dict, table_html: str = "") -> None:
     """<site>/charts/<chart-id>/index.html: the chart's permalink in its edition, with its downloads and citation,
     so a briefing can link to one chart and find everything it needs to reuse it."""
     from .files import atomic_write_text
 
-    ed = edition()
-    back = f"../../{page_path()}.html#chart-{chart_id}"
-    links = "".join(f'<li><a href="{names[k]}" download>{label}</a></li>' for k, label in DOWNLOAD_LABELS)
-    t = html.escape(title)
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{t} - {PUBLISHER}</title>"
-        '<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;'
-        'line-height:1.5}a{color:#1f4e79}img{max-width:100%;height:auto}pre{white-space:pre-wrap;'
-        'background:#f4f6f8;padding:.5rem}table{border-collapse:collapse}th,td{border:1px solid #bbb;'
-        'padding:.2rem .5rem;text-align:right}caption{text-align:left;font-weight:600}</style></head><body><main>'
-        f'<p>{PUBLISHER} · edition {html.escape(ed)}</p><h1>{t}</h1>'
-        f'<figure><img src="{names["svg"]}" alt="{html.escape(alt_text, quote=True)}">'
-        f"<figcaption>{html.escape(alt_text)}</figcaption></figure>"
-        + (f"<p>{source_html}</p>" if source_html else "")
-        + f'<p><a href="{html.escape(back, quote=True)}">See this chart on its page, with its data table</a></p>'
-        f"<h2>Downloads</h2><ul>{links}</ul><h2>Cite this chart</h2>{citation_html(citation)}"
-        # Open, as this page is for the data; in a disclosure, as its rows name the files each figure was read from.
-        + (f'<h2>The data behind the chart</h2><details open><summary>Every row, with where each figure was read'
-           f'</summary><div class="jct-table-scroll" tabindex="0" role="region" '
-           f'aria-label="Data for {html.escape(title, quote=True)}">{table_html}</div></details>' if table_html else "")
-        + "</main></body></html>\n")
+    files = context["files"]
+    url = context["share_url"]
+    absolute = url.startswith(("https://", "http://"))
+    image = (url + files["png"]) if absolute else files["png"]
+    size = png_size((CHARTS_DIR / chart_id / files["png"]).read_bytes())
+    tags = share_tags(context["title"], context["alt"], image, context["alt"], url if absolute else "", size)
+    page = render("chart_page.html", publisher=PUBLISHER, edition_line=edition_line(), share_tags=tags,
+                  canonical=url if absolute else "", back=f"../../{page_path()}.html#chart-{chart_id}",
+                  table_html=table_html, **dict(context, share_url=url if absolute else "./"))
     atomic_write_text(CHARTS_DIR / chart_id / "index.html", page, durable=False)
 
 

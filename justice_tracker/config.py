@@ -27,6 +27,8 @@ class Site(_Strict):
     description: str
     base_url: str = ""
     repository_url: str = ""
+    # The chart whose picture stands for a page that has none (the front page) when it is shared.
+    share_chart: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9-]*)?$")
 
 
 class Source(_Strict):

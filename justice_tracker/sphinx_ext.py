@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 VEGA_BUNDLE = "vendor/vega-bundle.js"
+CHARTS_JS = "jct-charts.js"
 EDITIONS_JS = "jct-editions.js"
 
 
@@ -61,6 +62,32 @@ def edition_banner(pagename: str) -> str:
             f'<p class="jct-edition-this">Edition <strong>{e}</strong>, published {html.escape(when)}. '
             f'<a href="{to_edition_root}book/what-changed.html">What changed in this edition</a> · '
             f'<a href="{to_site_root}editions/index.html">All editions</a></p></div>')
+
+
+def share_metatags(pagename: str, context: dict) -> str:
+    """Open Graph and Twitter card tags: a page pasted into a post or a chat shows its first chart's picture (the
+    front page and pages without a chart show the site's headline chart, tracker.yml site.share_chart)."""
+    import re
+
+    from .charts import share_tags
+    from .config import load_config
+    from .templates import render
+
+    site = load_config().site
+    body = context.get("body", "")
+    found = re.search(r'<figure class="jct-chart" id="chart-[^"]*" data-chart-id="([a-z0-9-]+)"', body)
+    chart = found.group(1) if found else site.share_chart
+    if not chart:
+        return ""
+    edition = os.environ.get("JCT_EDITION", "")
+    base = site.base_url.rstrip("/")
+    root = f"{base}/editions/{edition}/" if base and edition else f"{base}/" if base else "../" * pagename.count("/")
+    image = f"{root}charts/{chart}/{chart}.png"
+    title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", ""))) or site.title
+    url = f"{root}{pagename}.html" if base else ""
+    tags = share_tags(f"{title} - {site.title}", " ".join(site.description.split()), image,
+                      f"Chart: {chart.replace('-', ' ')}", url)
+    return render("meta_tags.html", tags=tags)
 
 
 def _name_toggles(soup) -> None:
@@ -106,11 +133,11 @@ def _page_context(app, pagename, templatename, context, doctree):
         name, script = _name(asset), _body(asset)
         if "thebe" in name.lower() or "THEBE" in script:
             continue
-        if name.endswith(VEGA_BUNDLE):
+        if name.endswith((VEGA_BUNDLE, CHARTS_JS)):
             if not has_chart:
                 continue
             # 900 KB of Vega must not hold up the first paint: deferred, it runs after the page is parsed and
-            # before DOMContentLoaded, when each chart's own script draws it (charts.py).
+            # before DOMContentLoaded, when jct-charts.js draws each chart from its spec.
             asset = _deferred(asset)
         if name.endswith(EDITIONS_JS) and not editioned:
             continue
@@ -128,6 +155,7 @@ def _page_context(app, pagename, templatename, context, doctree):
         elif glossary.exists():
             body = link_first_uses(body, pagename, glossary)
         context["body"] = edition_banner(pagename) + body
+        context["metatags"] = context.get("metatags", "") + share_metatags(pagename, context)
 
 
 def _parallel_safe(app) -> None:
@@ -182,8 +210,11 @@ def _html_fingerprint() -> str:
     # The site's own styles and templates too: Sphinx copies static files only when some page is rewritten.
     styles = sorted(p for top in ("_static", "_templates") for p in (REPO_ROOT / top).rglob("*")
                     if p.is_file() and "vendor" not in p.parts)
+    # The templates too: the edition line and the share tags on every page come from them.
+    templates = sorted(p for p in Path(__file__).with_name("templates").rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts)
     for path in (Path(__file__), Path(__file__).with_name("glossary_links.py"), REPO_ROOT / f"{GLOSSARY_PAGE}.md",
-                 *styles):
+                 *styles, *templates):
         h.update(str(path).encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
     return h.hexdigest()
 

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from justice_tracker.paths import REPO_ROOT
+from support.chart_specs import chart_specs
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -78,13 +79,18 @@ TIME_AXES = """() => [...document.querySelectorAll('.jct-chart-view svg g[aria-l
   .filter(g => g.getAttribute('aria-label').includes('time scale'))
   .map(g => [g.closest('figure').dataset.chartId,
              [...g.querySelectorAll('g.role-axis-label text')].map(t => t.textContent)])"""
+# Vega names each axis's range in its aria-label ("... for a linear scale with values from 76,000 to 92,000").
+CUT_AXES = """() => [...document.querySelectorAll('.jct-chart-view svg g[aria-label^="Y-axis"]')]
+  .map(g => [g.closest('figure'), g.getAttribute('aria-label').match(/linear scale with values from (-?[\\d,.]+) to/)])
+  .filter(([f, m]) => m && parseFloat(m[1].replace(/,/g, '')) > 0)
+  .map(([f, m]) => [f.dataset.chartId, m[1], !!f.querySelector('.jct-axis-note')])"""
 SMALL_TEXT = """() => [...document.querySelectorAll('.jct-chart-view svg text')]
   .filter(t => t.textContent.trim() && parseFloat(getComputedStyle(t).fontSize) < 11)
   .map(t => t.closest('figure').dataset.chartId + ': ' + t.textContent)"""
 
 
 @pytest.mark.parametrize("path", CHART_PAGES)
-def test_every_chart_on_each_chapter_draws_on_a_phone_with_years_on_its_time_axes(browser, server, path):
+def test_every_chart_on_each_chapter_draws_on_a_phone_with_years_on_its_time_axes_and_cut_axes_announced(browser, server, path):
     context, page, seen = _visit(browser, f"{server}/{path}", viewport={"width": 390, "height": 844})
     n = page.locator("figure.jct-chart").count()
     assert n >= 1, f"{path} has no chart"
@@ -95,8 +101,11 @@ def test_every_chart_on_each_chapter_draws_on_a_phone_with_years_on_its_time_axe
         assert view.locator("svg.marks path, svg.marks line, svg.marks rect, svg.marks circle").count() > 0
     axes = page.evaluate(TIME_AXES)
     small = page.evaluate(SMALL_TEXT)
+    cut = page.evaluate(CUT_AXES)
     context.close()
     assert axes, f"{path}: no time axis found"
+    # A count or rate drawn on an axis cut above zero says so on the page.
+    assert [c for c in cut if not c[2]] == [], f"{path}: axes not from zero, unannounced: {cut}"
     no_year = {chart: labels for chart, labels in axes if not labels or
                not all(re.search(r"\b(19|20)\d\d\b", label) for label in labels)}
     assert no_year == {}, f"time-axis labels without a year: {no_year}"
@@ -118,9 +127,9 @@ def test_every_prison_chart_draws_in_the_browser(browser, server, site):
     specs = {}
     for p in _prison_pages():
         html = (site / f"{p.file}.html").read_text(encoding="utf-8")
-        match = re.search(r"window\.vegaEmbed\(el,(\{.*?\}),\{actions:false", html, re.S)
-        assert match, f"{p.file}: no chart script"
-        specs[p.file] = json.loads(match.group(1).replace("<\\/", "</"))
+        found = chart_specs(html)
+        assert len(found) == 1, f"{p.file}: {len(found)} chart specs"
+        specs[p.file] = next(iter(found.values()))
     context, page, seen = _visit(browser, f"{server}/book/prisons/altcourse.html")
     drawn = page.evaluate("""async specs => {
         const out = {};

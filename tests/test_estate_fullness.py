@@ -9,6 +9,7 @@ import pytest
 from justice_tracker.chapters import population as chapter
 from justice_tracker.chapters.common import load_table
 from justice_tracker.ingest.weekly import margin_effect
+from support.chart_specs import only_spec
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,7 @@ def _synthetic(pct_pairs):
 
 
 def _spec(block_html: str) -> dict:
-    found = re.search(r"vegaEmbed\(el,(\{.*?\}),\{actions:false", block_html, re.S)
-    return json.loads(found.group(1))
+    return only_spec(block_html)
 
 
 def _rule_dates(spec: dict) -> set[str]:

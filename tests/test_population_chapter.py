@@ -6,6 +6,7 @@ import pytest
 
 from justice_tracker.chapters import population as chapter
 from justice_tracker.charts import MAX_TABLE_ROWS
+from support.chart_specs import assert_charts_run_no_inline_code
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_chart_block_has_view_static_svg_alt_table_and_source(data, config):
     assert f"the latest {MAX_TABLE_ROWS} of {len(weekly):,} rows" in block
     assert "Ministry of Justice" in block and "Walk Forward Research" in block
     assert '"description":"Line chart' in block
-    assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]
+    assert_charts_run_no_inline_code(block)
 
 
 def test_projection_scores_compare_each_passed_central_projection_with_the_nearest_bulletin(data, config):

@@ -17,6 +17,7 @@ from justice_tracker.charts import MAX_TABLE_ROWS
 from justice_tracker.files import sha256_file
 from justice_tracker.ingest import IngestError, build_tables, table_csv_text
 from justice_tracker.paths import REPO_ROOT
+from support.chart_specs import assert_charts_run_no_inline_code, only_spec
 
 TABLES = ["recall_population_monthly", "recalls_quarterly", "recall_loop_quarterly", "releases_recalls_annual"]
 RAW = {
@@ -217,7 +218,7 @@ def test_a_malformed_rule_changes_file_names_the_line(tmp_path):
 
 
 def _spec(block: str) -> dict:
-    return json.loads(block.split("window.vegaEmbed(el,", 1)[1].split(',{actions:false', 1)[0])
+    return only_spec(block)
 
 
 def _rule_dates(spec: dict) -> set[str]:
@@ -273,7 +274,7 @@ def test_chart_blocks_have_static_svg_alt_text_data_table_and_source(charts, dat
         assert '<p class="jct-chart-summary">' in block
         assert block.count("<tr>") == min(rows[chart_id], MAX_TABLE_ROWS) + 1, chart_id
         assert "Ministry of Justice" in block and ("Walk Forward Research" in block or "Prison Reform Trust" in block)
-        assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]
+        assert_charts_run_no_inline_code(block)
 
 
 def test_missing_quarters_are_shown_as_missing_not_zero(charts, data):

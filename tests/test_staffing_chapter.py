@@ -15,6 +15,7 @@ from justice_tracker.charts import MAX_TABLE_ROWS
 from justice_tracker.files import sha256_file
 from justice_tracker.ingest import IngestError, build_tables, table_csv_text
 from justice_tracker.paths import REPO_ROOT
+from support.chart_specs import assert_charts_run_no_inline_code
 
 TABLES = ["officer_fte_quarterly", "officer_staffing_vs_target", "officers_annual_prt", "probation_caseload"]
 RAW_FILES = {
@@ -329,7 +330,7 @@ def test_chart_blocks_have_static_svg_alt_text_table_and_source(data, config, fn
     assert block.count("<tr>") == min(rows(data), MAX_TABLE_ROWS) + 1
     source = re.search(r'<p class="jct-chart-source">(.*?)</p>', block).group(1)
     assert "Ministry of Justice" in source and who in source
-    assert "</script>" not in block.split("<script>", 1)[1][:-len("</script>")]
+    assert_charts_run_no_inline_code(block)
 
 
 def test_sources_credit_moj_and_every_third_party_with_its_licence(config):

@@ -626,7 +626,9 @@ def officers_vs_target_chart(data: StaffingData, config: TrackerConfig) -> Chart
     t = data.target
     long = _dated(t).melt(id_vars=["date"], value_vars=["officers", "target"], var_name="series", value_name="value")
     long["series"] = long["series"].map({"officers": "Band 3-5 officers in post", "target": "Target staffing"})
-    chart = _lines(long, alt.X("date:T", title=None), "Full-time equivalent (hours-adjusted)", ",.1f", points=True)
+    # From zero: cut at 21,200 the gap of a twelfth looked like a collapse.
+    chart = _lines(long, alt.X("date:T", title=None), "Full-time equivalent (hours-adjusted)", ",.1f", points=True,
+                   zero=True)
     table = t[["date", "officers", "target", "gap", "pct_of_target", "establishments", "row_ref"]].copy()
     table["date"] = table["date"].dt.strftime("%Y-%m-%d")
     table.columns = ["Date", "In post (FTE)", "Target (FTE)", "Difference (FTE)", "% of target", "Establishments",
