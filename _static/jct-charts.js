@@ -52,6 +52,16 @@
       codes[k].textContent = codes[k].textContent.replace('src="' + rel + '"',
                                                           'src="' + new URL(rel, document.baseURI).href + '"');
     }
+    // Likewise a citation's address, written relative to the site's root.
+    var cites = document.querySelectorAll(".jct-cite[data-url]");
+    for (var c = 0; c < cites.length; c++) {
+      var from = cites[c].getAttribute("data-url");
+      var to = new URL(cites[c].getAttribute("data-from-root") + from, document.baseURI).href;
+      var walker = document.createTreeWalker(cites[c], NodeFilter.SHOW_TEXT);
+      for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.nodeValue.indexOf(from) >= 0) { node.nodeValue = node.nodeValue.split(from).join(to); }
+      }
+    }
     var buttons = document.querySelectorAll("button.jct-copy-link");
     for (var j = 0; j < buttons.length; j++) {
       buttons[j].hidden = false;

@@ -346,6 +346,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
                    source_html=Markup(source_html))
     write_chart_page(chart_id, context, data_table_html(table, f"Data for the chart: {title}", table_formats))
     html_text = render("chart_block.html", prefix=chart_files_prefix(chart_id), spec_json=_script_json(spec),
+                       site_root="../" * page_path().count("/") + ("../../" if os.environ.get("JCT_EDITION") else ""),
                        rows_text=rows_text(len(shown), len(table)), truncated=len(shown) < len(table),
                        total_rows=len(table), table_html=data_table_html(shown, caption, table_formats), **context)
     return ChartBlock(html_text)
@@ -469,9 +470,11 @@ def write_chart_page(chart_id: str, context: dict, table_html: str = "") -> None
     image = (url + files["png"]) if absolute else files["png"]
     size = png_size((CHARTS_DIR / chart_id / files["png"]).read_bytes())
     tags = share_tags(context["title"], context["alt"], image, context["alt"], url if absolute else "", size)
+    embed = context["embed_code"] if absolute else render("embed.html", src="./", title=context["title"],
+                                                          height=EMBED_HEIGHT).strip()
     page = render("chart_page.html", publisher=PUBLISHER, edition_line=edition_line(), share_tags=tags,
                   canonical=url if absolute else "", back=f"../../{page_path()}.html#chart-{chart_id}",
-                  table_html=table_html, **dict(context, share_url=url if absolute else "./"))
+                  static_root="../../", table_html=table_html, **dict(context, embed_code=embed))
     atomic_write_text(CHARTS_DIR / chart_id / "index.html", page, durable=False)
 
 

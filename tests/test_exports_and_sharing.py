@@ -118,6 +118,9 @@ def test_copy_link_and_embed_give_the_charts_own_page(browser, server):
                        r'loading="lazy"></iframe>', code.strip())
     assert src, code
     assert src.group(1) == copied and src.group(2) == title.replace("&", "&amp;")
+    # The citation names the chart by a full address a briefing can use (the build has no site address here).
+    apa = figure.locator("details.jct-cite p").first.text_content()
+    assert f"{server}/book/chapters/staffing.html#chart-{chart}." in apa, apa
     # The snippet, pasted into another page, shows the chart.
     embed = context.new_page()
     embed.set_content(f"<!DOCTYPE html><html><body>{code}</body></html>")
