@@ -16,6 +16,7 @@ from ..config import load_config
 from ..files import atomic_write_text
 from ..paths import REPO_ROOT
 from ..revisions import Changes, Vintage, compare, config_methods
+from ..templates import render
 from .common import HtmlBlock, html_table
 
 CHANGES_FILE = REPO_ROOT / "_extra" / "changes.json"  # html_extra_path: <edition>/changes.json
@@ -65,15 +66,9 @@ def intro(changes: Changes | None) -> HtmlBlock:
     context = editions.current_context()
     this = f"edition {context['id']}" if context else "this working draft"
     if changes is None:
-        return HtmlBlock(f"<p>This is the first edition: there is no earlier edition to compare {html.escape(this)} "
-                         "with. The next edition's page will list every figure that changes.</p>")
-    before = previous()
-    n_rev = len(changes.revisions)
-    return HtmlBlock(
-        f"<p>Comparing {html.escape(this)} with edition <strong>{html.escape(before['id'])}</strong> "
-        f"(published {html.escape(before['date'])}). {len(changes.headlines)} headline figures, "
-        f"{n_rev:,} revised value{'s' if n_rev != 1 else ''}. The same comparison is in "
-        f'<a href="{_to_root()}changes.json">changes.json</a> for machines.</p>')
+        return HtmlBlock(render("what_changed_intro.html", this=this, before=None))
+    return HtmlBlock(render("what_changed_intro.html", this=this, before=previous(), headlines=len(changes.headlines),
+                            revised=len(changes.revisions), to_root=_to_root()))
 
 
 def _to_root() -> str:
@@ -172,12 +167,11 @@ def revision_log() -> HtmlBlock:
         pairs.append((_frozen_vintage(older), _frozen_vintage(newer)))
     if not pairs:
         return HtmlBlock("<p>No earlier edition: the log starts with the next one.</p>")
-    parts = []
+    logged = []
     for before, after in sorted(pairs, key=lambda p: p[1].label, reverse=True):
         changes = compare(before, after, config)
-        n = len(changes.revisions)
-        body = (_table(f"Revised values, edition {before.label} to {after.label}", REVISION_HEAD,
-                       _revision_rows(changes.revisions, MAX_ROWS)) if n else "<p>No revised values.</p>")
-        parts.append(f"<details><summary>Edition {html.escape(after.label)} (against {html.escape(before.label)}): "
-                     f"{n:,} revised value{'s' if n != 1 else ''}</summary>{body}</details>")
-    return HtmlBlock("".join(parts))
+        table = _table(f"Revised values, edition {before.label} to {after.label}", REVISION_HEAD,
+                       _revision_rows(changes.revisions, MAX_ROWS)) if changes.revisions else ""
+        logged.append({"before": before.label, "after": after.label, "revised": len(changes.revisions),
+                       "table": Markup(table)})
+    return HtmlBlock(render("what_changed_log.html", pairs=logged))
