@@ -20,7 +20,6 @@ Layout of the published site:
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from .files import atomic_write_text, sha256_bytes, sha256_file
 from .paths import BUILD_DIR, CHART_CACHE_DIR, CHART_CACHE_ENV, REPO_ROOT, VENDOR_DIR
 from .revisions import config_methods, latest_period
 from .sitecheck import file_manifest, verify_manifest
+from .templates import render
 from .errors import EditionError  # noqa: F401 (re-exported)
 
 EDITIONS_DIR = REPO_ROOT / "editions"
@@ -401,66 +401,27 @@ def write_root(config: TrackerConfig, log=print) -> None:
     log(f"  site root: {len(index['editions'])} edition(s), latest {latest}; {root}")
 
 
+def _page(template: str, **context) -> str:
+    # Jinja drops a template's last newline; the files it writes end with one.
+    return render(template, **context) + "\n"
+
+
 def redirect_page(target: str, title: str) -> str:
-    t = html.escape(target, quote=True)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><meta http-equiv=\"refresh\" content=\"0; url={t}\">"
-            f"<link rel=\"canonical\" href=\"{t}\"></head>"
-            f"<body><main><p>This page has moved to <a href=\"{t}\">{t}</a>.</p></main></body></html>\n")
+    return _page("redirect.html", target=target, title=title)
 
 
-ROOT_STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-              "color:#222;line-height:1.5}a{color:#1f4e79}table{border-collapse:collapse;margin:1rem 0}"
-              "th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}"
-              "caption{text-align:left;font-weight:600}")
+REVISION_LOG_ROWS = 500  # on the page; revisions.json has every one
 
 
 def editions_page(config: TrackerConfig, index: dict) -> str:
-    rows = []
-    for e in index["editions"]:
-        summary = "".join(f"<li>{html.escape(s)}</li>" for s in e["summary"]) or "<li>First edition.</li>"
-        latest = " (latest)" if e["id"] == index["latest"] else ""
-        rows.append(
-            f'<tr><th scope="row"><a href="{e["id"]}/index.html">{html.escape(e["title"])}</a>{latest}</th>'
-            f"<td>{html.escape(_long_date(e['date']))}</td><td><ul>{summary}</ul>"
-            f'<a href="{e["id"]}/book/what-changed.html">What changed in this edition</a> · '
-            f'<a href="{e["id"]}/changes.json">changes.json</a></td>'
-            f'<td><a href="{e["id"]}/{MANIFEST}">manifest</a><br><code>{e["checksum"][:16]}</code></td></tr>')
-    log_rows = []
-    for e in index["editions"]:
-        for r in _changes(e["id"]).get("revisions", []):
-            key = ", ".join(f"{k} {v}" for k, v in r.get("key", {}).items())
-            log_rows.append(
-                f"<tr><td>{html.escape(e['id'])}</td><td>{html.escape(r['table'])}</td><td>{html.escape(key)}</td>"
-                f"<td>{html.escape(str(r['column']))}</td><td>{html.escape(_num(r.get('previous')))}</td>"
-                f"<td>{html.escape(_num(r.get('current')))}</td><td>{html.escape(r['reason'])}</td></tr>")
-    shown = log_rows[:500]
-    more = (f"<p>{len(log_rows) - len(shown):,} more in <a href=\"../revisions.json\">revisions.json</a>.</p>"
-            if len(log_rows) > len(shown) else "")
-    log_html = (
-        '<table><caption>Revised figures, every edition</caption><thead><tr><th scope="col">Edition</th>'
-        '<th scope="col">Table</th><th scope="col">Row</th><th scope="col">Column</th><th scope="col">Before</th>'
-        '<th scope="col">After</th><th scope="col">Reason</th></tr></thead><tbody>' + "".join(shown)
-        + "</tbody></table>" + more) if log_rows else "<p>No published figure has been revised yet.</p>"
-    title = html.escape(config.site.title)
-    return (
-        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>Editions - {title}</title><style>{ROOT_STYLE}</style>"
-        f"<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Editions of the {title}\" href=\"../feed.xml\">"
-        f"</head><body><main><h1>Editions of the {title}</h1>"
-        f"<p>Each edition is a dated, unchanging copy of the whole site: a chart cited from an edition stays as it "
-        f"was at the same address. The newest is <a href=\"{index['latest']}/index.html\">edition "
-        f"{html.escape(index['latest'])}</a>. Subscribe to new editions with the <a href=\"../feed.xml\">Atom "
-        f"feed</a>; machines can read <a href=\"../editions.json\">editions.json</a> and "
-        f"<a href=\"../revisions.json\">revisions.json</a>.</p>"
-        f"<table><caption>Editions, newest first</caption><thead><tr><th scope=\"col\">Edition</th>"
-        f"<th scope=\"col\">Published</th><th scope=\"col\">What changed</th><th scope=\"col\">Checksum</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<h2>Revision log</h2><p>Every figure an edition changed from the edition before it, with the reason: "
-        f"<em>revised-by-publisher</em> (the publisher reissued it), <em>correction</em> (same source, corrected "
-        f"here), <em>method-change</em> (this tracker changed how the table is derived).</p>{log_html}"
-        f"</main></body></html>\n")
+    editions = [{**e, "published": _long_date(e["date"])} for e in index["editions"]]
+    revisions = [{"edition": e["id"], "table": r["table"], "column": str(r["column"]), "reason": r["reason"],
+                  "row": ", ".join(f"{k} {v}" for k, v in r.get("key", {}).items()),
+                  "before": _num(r.get("previous")), "after": _num(r.get("current"))}
+                 for e in index["editions"] for r in _changes(e["id"]).get("revisions", [])]
+    more = len(revisions) - REVISION_LOG_ROWS
+    return _page("editions_index.html", title=config.site.title, latest=index["latest"], editions=editions,
+                 manifest=MANIFEST, revisions=revisions[:REVISION_LOG_ROWS], more=f"{more:,}" if more > 0 else "")
 
 
 def _num(value) -> str:
@@ -479,29 +440,11 @@ def atom_feed(config: TrackerConfig, index: dict) -> str:
     def url(path: str) -> str:
         return f"{base}/{path}" if base else path
 
-    def esc(s: str) -> str:
-        return html.escape(s, quote=True)
-
-    entries = []
-    for e in index["editions"]:
-        summary = " ".join(e["summary"]) or "First edition."
-        entries.append(
-            "<entry>"
-            f"<id>{esc(url(e['path']) if base else 'urn:justice-crisis-tracker:edition:' + e['id'])}</id>"
-            f"<title>{esc(e['title'])} ({esc(_long_date(e['date']))})</title>"
-            f"<updated>{e['date']}T00:00:00Z</updated>"
-            f"<link rel=\"alternate\" type=\"text/html\" href=\"{esc(url(e['path'] + 'index.html'))}\"/>"
-            f"<link rel=\"related\" type=\"application/json\" href=\"{esc(url(e['path'] + 'changes.json'))}\"/>"
-            f"<summary type=\"text\">{esc(summary)}</summary>"
-            "</entry>")
-    updated = index["editions"][0]["date"]
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<id>{esc(url('feed.xml') if base else 'urn:justice-crisis-tracker:editions')}</id>"
-        f"<title>{esc(config.site.title)}: editions</title>"
-        f"<subtitle>{esc(' '.join(config.site.description.split()))}</subtitle>"
-        f"<updated>{updated}T00:00:00Z</updated>"
-        f"<author><name>{esc(config.site.author)}</name></author>"
-        f"<link rel=\"self\" href=\"{esc(url('feed.xml'))}\"/>"
-        f"<link rel=\"alternate\" type=\"text/html\" href=\"{esc(url('editions/index.html'))}\"/>"
-        + "".join(entries) + "</feed>\n")
+    entries = [{"id": url(e["path"]) if base else f"urn:justice-crisis-tracker:edition:{e['id']}",
+                "title": e["title"], "date": e["date"], "published": _long_date(e["date"]),
+                "html_url": url(e["path"] + "index.html"), "changes_url": url(e["path"] + "changes.json"),
+                "summary": " ".join(e["summary"]) or "First edition."} for e in index["editions"]]
+    return _page("feed.xml", id=url("feed.xml") if base else "urn:justice-crisis-tracker:editions",
+                 title=config.site.title, subtitle=" ".join(config.site.description.split()),
+                 updated=index["editions"][0]["date"], author=config.site.author, self_url=url("feed.xml"),
+                 index_url=url("editions/index.html"), entries=entries)

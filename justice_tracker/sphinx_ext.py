@@ -13,10 +13,11 @@
 """
 from __future__ import annotations
 
-import html
 import os
 from datetime import date
 from pathlib import Path
+
+from .templates import render
 
 VEGA_BUNDLE = "vendor/vega-bundle.js"
 CHARTS_JS = "jct-charts.js"
@@ -51,17 +52,9 @@ def _long_date(iso: str) -> str:
 def edition_banner(pagename: str) -> str:
     edition = os.environ.get("JCT_EDITION", "")
     to_edition_root = "../" * pagename.count("/")
-    if not edition:
-        return ('<div class="jct-edition jct-edition-draft" role="note"><p>Working draft: not a published '
-                'edition. Figures may change before the next edition is published.</p></div>')
-    to_site_root = to_edition_root + "../../"
-    when = _long_date(os.environ.get("JCT_EDITION_DATE", ""))
-    e = html.escape(edition, quote=True)
-    return (f'<div class="jct-edition" role="note" data-edition="{e}" data-site-root="{to_site_root}" '
-            f'data-page="{html.escape(pagename, quote=True)}.html">'
-            f'<p class="jct-edition-this">Edition <strong>{e}</strong>, published {html.escape(when)}. '
-            f'<a href="{to_edition_root}book/what-changed.html">What changed in this edition</a> · '
-            f'<a href="{to_site_root}editions/index.html">All editions</a></p></div>')
+    return render("banner.html", edition=edition, pagename=pagename, to_edition_root=to_edition_root,
+                  to_site_root=to_edition_root + "../../",
+                  published=_long_date(os.environ.get("JCT_EDITION_DATE", "")) if edition else "")
 
 
 def share_metatags(pagename: str, context: dict) -> str:

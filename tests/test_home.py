@@ -66,7 +66,7 @@ def test_a_change_is_worded_by_its_sign(now, then, words):
 
 # --- the dashboard ----------------------------------------------------------------------------------------------
 
-TILE = re.compile(r'<p class="jct-tile-label">(.*?)</p><p class="jct-tile-value">(.*?)</p>')
+TILE = re.compile(r'<p class="jct-tile-label">(.*?)</p>\s*<p class="jct-tile-value">(.*?)</p>')
 DASH = re.compile(r'<a class="jct-dash-link" href="([^"]+)">\s*<span class="jct-dash-label">(.*?)</span>\s*'
                   r'<span class="jct-dash-value">(.*?)</span>\s*<span class="jct-dash-date">(.*?)</span>', re.S)
 

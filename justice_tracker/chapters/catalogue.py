@@ -3,7 +3,6 @@ MoJ publication calendar. One row per source, one per release `update` watches, 
 from __future__ import annotations
 
 import fnmatch
-import html
 import importlib
 
 
@@ -22,10 +21,6 @@ DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "quarter_start
 
 def config() -> TrackerConfig:
     return load_config()
-
-
-def _link(text: str, url: str) -> str:
-    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>' if url else html.escape(text)
 
 
 def parser_status(module_name: str) -> str:
@@ -79,19 +74,14 @@ def sources_table(config: TrackerConfig) -> HtmlBlock:
         nxt = next_release(calendar, s.schedule_id, latest)
         if s.id == "wfr-weekly" and latest:
             nxt = weekly_next(latest) + "; " + nxt
-        origin = ("A third party's parse of files published by " if s.third_party else "Official files, parsed here: ")
-        files_text = html.escape(files[0]) if len(files) == 1 else f"{len(files)} files"
-        cells = [
-            f"<strong>{_link(s.title, s.url)}</strong><br>{html.escape(s.publisher)}, "
-            f"{_link(s.licence, s.licence_url)}. {origin}{_link(s.original_publisher, s.original_url)}.<br>"
-            f"Coverage: {html.escape(s.coverage)}. Raw: {files_text}.",
-            html.escape(fmt_date(latest[:10]) if len(latest) >= 10 else latest) or "—",
-            html.escape(nxt),
-            "<br>".join(f"{html.escape(parser_status(p))} (<code>{html.escape(p.rsplit('.', 1)[-1])}</code>)"
-                        for p in (s.parsers or [s.parser])),
-        ]
-        rows.append(cells)
-    return HtmlBlock(_table("Sources the book uses", head, rows))
+        rows.append({"source": s, "files": files[0] if len(files) == 1 else f"{len(files)} files",
+                     "latest": (fmt_date(latest[:10]) if len(latest) >= 10 else latest) or "—", "next": nxt,
+                     "parsers": [_parser(p) for p in (s.parsers or [s.parser])]})
+    return HtmlBlock(_table("Sources the book uses", head, rows, "catalogue_sources.html"))
+
+
+def _parser(module_name: str) -> dict:
+    return {"name": module_name.rsplit(".", 1)[-1], "status": parser_status(module_name)}
 
 
 def _period_text(value: str) -> str:
@@ -117,25 +107,23 @@ def tables_table(config: TrackerConfig) -> HtmlBlock:
             continue
         frame = load_table(config, table.id)
         column = table.period_column()
-        latest_html = "no period (a register or calendar)"
+        latest, files = "", []
         if column and column in frame.columns and "source_file" in frame.columns:
             periods = frame[column].dropna().astype(str)
             periods = periods[periods != ""]
             if len(periods):
                 latest = periods.max()
                 files = sorted(frame.loc[frame[column].astype(str) == latest, "source_file"].unique())
-                latest_html = (f"{html.escape(_period_text(latest))}<br><code>{html.escape(files[0])}</code>"
-                               + (f" and {len(files) - 1} more" if len(files) > 1 else ""))
         coverage = entry.get("coverage", [])
-        official = [c for c in coverage if c["official"]]
-        third = [c for c in coverage if not c["official"]]
-        official_html = "<br>".join(html.escape(_span(c)) for c in official) or (
-            "none yet: no official file here covers it" if any(config.source(s).official for s in table.sources)
-            else "not read from official files")
-        third_html = "<br>".join(f"{html.escape(c['publisher'])}: {html.escape(_span(c))}" for c in third) or "none"
-        rows.append([f"<strong><code>{html.escape(table.id)}</code></strong><br>{html.escape(table.description)}",
-                     latest_html, official_html, third_html, f"{entry.get('disagreements', 0):,}"])
-    return HtmlBlock(_table("Processed tables: where each period comes from", head, rows))
+        no_official = ("none yet: no official file here covers it"
+                       if any(config.source(s).official for s in table.sources) else "not read from official files")
+        rows.append({"id": table.id, "description": table.description,
+                     "latest": _period_text(latest) if latest else "", "files": files,
+                     "official": [_span(c) for c in coverage if c["official"]], "no_official": no_official,
+                     "third": [{"publisher": c["publisher"], "span": _span(c)} for c in coverage if not c["official"]],
+                     "disagreements": f"{entry.get('disagreements', 0):,}"})
+    return HtmlBlock(_table("Processed tables: where each period comes from", head, rows,
+                            "catalogue_tables.html"))
 
 
 def releases_table(config: TrackerConfig) -> HtmlBlock:
@@ -149,13 +137,10 @@ def releases_table(config: TrackerConfig) -> HtmlBlock:
         where = f"collection {r.collection}" if r.collection else "GOV.UK Search API (pages outside any collection)"
         newest_text = (f"{newest.attachment_title} (published {newest.publication.public_updated_at[:10]})"
                        if newest else "none fetched yet")
-        parsers = "<br>".join(f"<code>{html.escape(p.rsplit('.', 1)[1])}</code>: {html.escape(parser_status(p))}"
-                              for p in r.parsers) or "none"
-        rows.append([f"<strong>{html.escape(r.id)}</strong>: {html.escape(r.description)}. Looks in: "
-                     f"{html.escape(where)}.",
-                     f"{len(entries)} in data/sources.lock; newest: {html.escape(newest_text)}",
-                     html.escape(next_release(calendar, r.schedule_id, "")), parsers])
-    return HtmlBlock(_table("MoJ releases the update command watches", head, rows))
+        rows.append({"id": r.id, "description": r.description, "where": where, "fetched": len(entries),
+                     "newest": newest_text, "next": next_release(calendar, r.schedule_id, ""),
+                     "parsers": [_parser(p) for p in r.parsers]})
+    return HtmlBlock(_table("MoJ releases the update command watches", head, rows, "catalogue_releases.html"))
 
 
 def parsers_table() -> HtmlBlock:
@@ -164,9 +149,9 @@ def parsers_table() -> HtmlBlock:
     for name in PARSER_MODULES:
         module = importlib.import_module(name)
         doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
-        rows.append([f"<code>{html.escape(module.KIND)}</code>", html.escape(doc), html.escape(parser_status(name))])
-    return HtmlBlock(_table("Parsers, one per kind of raw file", head, rows))
+        rows.append({"kind": module.KIND, "reads": doc, "status": parser_status(name)})
+    return HtmlBlock(_table("Parsers, one per kind of raw file", head, rows, "catalogue_parsers.html"))
 
 
-def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
-    return html_table(caption, head, rows, "jct-catalogue")
+def _table(caption: str, head: list[str], rows: list[dict], template: str) -> str:
+    return html_table(caption, head, rows, "jct-catalogue", template)

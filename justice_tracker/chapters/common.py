@@ -1,14 +1,15 @@
 """What every chapter needs: reading processed tables and crediting sources."""
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
+from markupsafe import Markup
 
 from ..config import TrackerConfig
 from ..release_dates import next_release_text  # noqa: F401 (re-exported for the chapters)
 from ..tables import load_table  # noqa: F401 (the chapters' one way to read a table)
+from ..templates import render
 
 
 @dataclass
@@ -22,47 +23,28 @@ class HtmlBlock:
 def table_region(table_html: str, label: str) -> str:
     """A table in a box that scrolls sideways when it is wider than the page, focusable and named so a keyboard
     user can scroll it (axe: scrollable-region-focusable). Jupyter Book's own scrolling box around a cell's output
-    is made focusable only by the theme's script, so without JavaScript a wide table needs a box of its own."""
-    return (f'<div class="jct-table-wide" tabindex="0" role="region" aria-label="{html.escape(label, quote=True)}">'
-            f"{table_html}</div>")
+    is made focusable only by the theme's script, so without JavaScript a wide table needs a box of its own.
+    `table_html` is HTML; `label` is text."""
+    return render("table_region.html", table=Markup(table_html), label=label)
 
 
-def html_table(caption: str, head: list[str], rows: list[list[str]], table_class: str = "jct-data-table") -> str:
-    """A captioned table in a focusable region; `head` and the cells are HTML already (escape data first)."""
-    th = "".join(f'<th scope="col">{h}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return table_region(f'<table class="{table_class}"><caption>{html.escape(caption)}</caption><thead><tr>{th}</tr>'
-                        f"</thead><tbody>{body}</tbody></table>", caption)
+def html_table(caption: str, head: list[str], rows: list, table_class: str = "jct-data-table",
+               template: str = "table.html") -> str:
+    """A captioned table in a focusable region. `head` and the cells are text and are escaped here; a cell that
+    holds markup (a link, a line break) is passed as markupsafe.Markup, built with Markup(...).format(...) so its
+    own text is escaped too. A table whose rows need more markup names a template that extends table.html and
+    lays out each row (a dict, say) in its `cells` block."""
+    return table_region(render(template, caption=caption, head=head, rows=rows, table_class=table_class), caption)
 
 
 def attribution_html(config: TrackerConfig, source_ids: list[str], short: bool = False) -> str:
     """Credit the original publisher first, then any third party whose parse we use, with its licence."""
+    sources = [config.source(s) for s in source_ids]
     if short:
-        originals = sorted({config.source(s).original_publisher for s in source_ids})
-        thirds = list({(s.publisher, s.licence): s for s in (config.source(i) for i in source_ids)
-                       if s.third_party}.values())
-        text = "Source: " + "; ".join(html.escape(o) for o in originals)
-        if thirds:
-            text += ", as parsed by " + ", ".join(
-                f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.publisher)}</a> '
-                f'(<a href="{html.escape(s.licence_url, quote=True)}">{html.escape(s.licence)}</a>)' for s in thirds)
-        return text + "."
-    items = []
-    for sid in source_ids:
-        s = config.source(sid)
-        original = html.escape(s.original_publisher)
-        if s.original_url:
-            original = f'<a href="{html.escape(s.original_url, quote=True)}">{original}</a>'
-        items.append(
-            "<li>"
-            f"<strong>{html.escape(s.title)}</strong>. Statistics: {original}"
-            f"{', ' + html.escape(s.original_licence) if s.original_licence else ''}. "
-            f'Parsed file: <a href="{html.escape(s.url, quote=True)}">{html.escape(s.publisher)}</a>, '
-            f'<a href="{html.escape(s.licence_url, quote=True)}">{html.escape(s.licence)}</a>. '
-            f"Credit: {html.escape(s.attribution)} Coverage: {html.escape(s.coverage)}."
-            "</li>"
-        )
-    return f'<ul class="jct-sources">{"".join(items)}</ul>'
+        originals = sorted({s.original_publisher for s in sources})
+        thirds = list({(s.publisher, s.licence): s for s in sources if s.third_party}.values())
+        return render("source_line.html", originals=originals, thirds=thirds)
+    return render("sources.html", sources=sources)
 
 
 # Headline tiles: the same on every chapter (latest value, change on the previous period and on 12 months
@@ -109,14 +91,22 @@ def observations(frame: pd.DataFrame, date_col: str, value_col: str, tolerance_d
     return latest, previous, year_ago
 
 
-def change_text(now: float, then: Observation | None, unit: str = "", decimals: int = 0) -> str:
+@dataclass(frozen=True)
+class Change:
+    """A value's change on an earlier one, in words: "up 1,100", "unchanged", "no comparable figure"."""
+
+    words: str
+    arrow: str = ""  # ▲ or ▼, shown beside the words and hidden from screen readers (the words say it)
+
+
+def change(now: float, then: Observation | None, unit: str = "", decimals: int = 0) -> Change:
     if then is None:
-        return "no comparable figure"
+        return Change("no comparable figure")
     diff = now - then.value
     if round(diff, decimals) == 0:
-        return "unchanged"
+        return Change("unchanged")
     arrow, word = ("▲", "up") if diff > 0 else ("▼", "down")
-    return f'<span aria-hidden="true">{arrow}</span> {word} {abs(diff):,.{decimals}f}{unit}'
+    return Change(f"{word} {abs(diff):,.{decimals}f}{unit}", arrow)
 
 
 def _day(ts: pd.Timestamp) -> str:
@@ -124,29 +114,19 @@ def _day(ts: pd.Timestamp) -> str:
 
 
 def provenance_details(refs_html: str, summary: str = "Where these figures were read") -> str:
-    """The files and rows figures were read from: for whoever checks them, so folded away from readers."""
-    return (f'<details class="jct-provenance"><summary>{html.escape(summary)}</summary>{refs_html}'
-            f"</details>")
+    """The files and rows figures were read from: for whoever checks them, so folded away from readers.
+    `refs_html` is HTML (escape the file names first); `summary` is text."""
+    return render("provenance.html", refs=Markup(refs_html), summary=summary)
 
 
 def headline_tile(heading: str, measures: list[TileMeasure], release_html: str, next_release: str,
                   period_word: str = "previous figure") -> HtmlBlock:
+    """`release_html` is HTML (the release's name and its provenance_details); everything else is text."""
     cards = []
     for m in measures:
-        prev, ago = m.previous, m.year_ago
-        kind = "" if m.kind == "count" else f' <span class="jct-kind">({html.escape(m.kind)})</span>'
-        cards.append(
-            '<div class="jct-tile-card">'
-            f'<p class="jct-tile-label">{html.escape(m.label)}{kind}</p>'
-            f'<p class="jct-tile-value">{html.escape(m.fmt.format(m.latest.value))}</p>'
-            f'<p class="jct-tile-change">{change_text(m.latest.value, prev, m.change_unit, m.decimals)} on the '
-            f'{html.escape(period_word)}{"" if prev is None else " (" + _day(prev.date) + ")"}</p>'
-            f'<p class="jct-tile-change">{change_text(m.latest.value, ago, m.change_unit, m.decimals)} on 12 months '
-            f'earlier{"" if ago is None else " (" + _day(ago.date) + ")"}</p>'
-            "</div>")
-    return HtmlBlock(
-        f'<section class="jct-tile" aria-label="{html.escape(heading, quote=True)}">'
-        f'<p class="jct-tile-date">{html.escape(heading)}</p>'
-        f'<div class="jct-tile-grid">{"".join(cards)}</div>'
-        f'<div class="jct-tile-source">{release_html}</div>'
-        f'<p class="jct-tile-source">Next release: {html.escape(next_release)}</p></section>')
+        against = [(m.previous, f"the {period_word}"), (m.year_ago, "12 months earlier")]
+        changes = [{**vars(change(m.latest.value, then, m.change_unit, m.decimals)), "against": words,
+                    "date": "" if then is None else _day(then.date)} for then, words in against]
+        cards.append({"label": m.label, "kind": m.kind, "value": m.fmt.format(m.latest.value), "changes": changes})
+    return HtmlBlock(render("tile.html", heading=heading, cards=cards, release=Markup(release_html),
+                            next_release=next_release))

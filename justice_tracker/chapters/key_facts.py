@@ -1,10 +1,10 @@
 """Page: key facts from reports (NAO, PAC, MoJ), each with its citation, generated from data/curated/facts.csv."""
 from __future__ import annotations
 
-import html
 import re
 
 from ..facts import Fact, load_facts
+from ..templates import render
 from .common import HtmlBlock
 
 TOPICS = {"population": "Prison population and capacity", "estate": "Estate and maintenance",
@@ -42,19 +42,8 @@ def _value(f: Fact) -> str:
 
 
 def facts_by_topic(topic: str) -> HtmlBlock:
-    rows = [f for f in facts() if f.topic == topic]
-    if not rows:
-        return HtmlBlock("<p>No curated facts on this topic yet.</p>")
-    items = []
-    for f in rows:
-        quote = f" “{html.escape(f.quote)}”" if f.quote else ""
-        items.append(
-            f'<li id="fact-{html.escape(f.fact_id, quote=True)}"><strong>{html.escape(f.measure)}: '
-            f"{html.escape(_value(f))}</strong> ({html.escape(f.period)}; {KIND_WORDS[f.kind]}).{quote} "
-            f'<span class="jct-ref">{html.escape(f.publisher)}, <a href="{html.escape(f.url, quote=True)}">'
-            f"<cite>{html.escape(f.title)}</cite></a>, {html.escape(f.published)}, {html.escape(f.reference)}. "
-            f"Checked: {html.escape(f.verification)}.</span></li>")
-    return HtmlBlock(f'<ul class="jct-facts">{"".join(items)}</ul>')
+    rows = [{**f.model_dump(), "value": _value(f), "kind": KIND_WORDS[f.kind]} for f in facts() if f.topic == topic]
+    return HtmlBlock(render("facts.html", facts=rows))
 
 
 def topics_present() -> list[str]:

@@ -17,6 +17,7 @@ from ..config import TrackerConfig, load_config
 from ..tables import load_table, load_table_text
 from .common import HtmlBlock, TileMeasure, attribution_html, next_release_text, observations
 from .common import headline_tile as headline_tile_html
+from .common import provenance_details
 
 PRISONS, RECENT, LEGACY = "prisons", "monthly_establishments", "monthly_establishments_legacy"
 SOURCES = ["moj-monthly", "wfr-monthly", "moj-monthly-legacy", "prison-register", "prison-register-codes", "wfr-prison-changes",
@@ -215,8 +216,7 @@ def headline_tile(data: PrisonData, config: TrackerConfig) -> HtmlBlock:
                 refs.append(f"{word} {obs.ref}")
     # The rows behind the figures are for whoever checks them, so they sit in a disclosure, not in the reader's text.
     release = (f"Monthly per-prison bulletin of {fmt_date(latest['report_date'])} (Ministry of Justice). "
-               f'<details class="jct-provenance"><summary>Where these figures were read</summary>'
-               f"{_e('; '.join(refs))}.</details>")
+               + provenance_details(f"{_e('; '.join(refs))}."))
     if missing:
         release += f" Not given for {_e(data.name)} in this bulletin: {_e(', '.join(missing))}."
     if _in_latest(data):

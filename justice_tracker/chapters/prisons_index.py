@@ -18,6 +18,7 @@ from ..charts import CHARTS_DIR, chart_files_prefix
 from ..files import atomic_write_text
 from ..tables import load_table, load_table_text
 from ..config import TrackerConfig, load_config
+from ..templates import render
 from .common import HtmlBlock, attribution_html
 
 PRISONS = "prisons"
@@ -280,11 +281,6 @@ def empty_spans(data: dict) -> list[tuple[str, str]]:
     return spans
 
 
-def _options(values, labels: dict[str, str] | None = None) -> str:
-    return "".join(f'<option value="{html.escape(v, quote=True)}">{html.escape((labels or {}).get(v, v))}</option>'
-                   for v in values)
-
-
 # Vanilla JS, inline: shows the finder (hidden without JavaScript, so the full tables show), filters the rows of
 # both tables by name, status, operator and function, says in a live region how many match, and adds a tick box
 # to each prison's name; ticking two or more draws their crowding on one chart with the vendored Vega.
@@ -347,29 +343,11 @@ def finder_html(prisons: pd.DataFrame, compare_src: str, gaps: str = "") -> str:
     """The search box, filters and compare panel (hidden until the script shows them), placed above the tables."""
     statuses = [s for s in ["open"] + NOT_OPEN if (prisons["status"] == s).any()]
     functions = sorted(f for f in prisons["predominant_function"].dropna().unique() if f)
-    return (
-        '<form class="jct-finder" id="jct-finder" role="search" aria-label="Find prisons" hidden>'
-        '<div class="jct-finder-controls">'
-        '<p><label for="jct-find-name">Prison name contains</label> '
-        '<input type="search" id="jct-find-name" autocomplete="off"></p>'
-        '<p><label for="jct-find-status">Status</label> <select id="jct-find-status"><option value="">Any</option>'
-        + _options(statuses, STATUS_LABELS) + "</select></p>"
-        '<p><label for="jct-find-operator">Operator</label> <select id="jct-find-operator"><option value="">Any'
-        "</option>" + _options(["public", "private"], {"public": "Public", "private": "Private (contracted out)"})
-        + "</select></p>"
-        '<p><label for="jct-find-function">Function (2016-17 register)</label> <select id="jct-find-function">'
-        '<option value="">Any</option>' + _options(functions) + "</select></p></div>"
-        '<p class="jct-find-count" id="jct-find-count" role="status" aria-live="polite"></p>'
-        f'<div class="jct-compare" id="jct-compare" data-src="{html.escape(compare_src, quote=True)}" '
-        f'data-jct-file="{COMPARE_FILE}" data-jct-vega="" hidden>'
-        "<p><strong>Compare prisons.</strong> Tick the box by each prison's name in the tables below; the chart shows "
-        "each one's crowding (population as % of In Use CNA) month by month, with 100% marked.</p>"
-        '<p id="jct-compare-status" role="status" aria-live="polite">Tick two or more prisons in the tables to '
-        "compare their crowding.</p>"
-        '<div class="jct-compare-view" id="jct-compare-view"></div>'
-        + (f'<p class="jct-chart-summary">{html.escape(gaps.strip())}</p>' if gaps else "")
-        + '<p><button type="button" id="jct-compare-clear">Clear the ticks</button></p></div></form>'
-    )
+    filters = [("status", "Status", [(s, STATUS_LABELS.get(s, s)) for s in statuses]),
+               ("operator", "Operator", [("public", "Public"), ("private", "Private (contracted out)")]),
+               ("function", "Function (2016-17 register)", [(f, f) for f in functions])]
+    return render("prison_finder.html", filters=filters, compare_src=compare_src, compare_file=COMPARE_FILE,
+                  gaps=gaps.strip())
 
 
 def finder(config: TrackerConfig, prisons: pd.DataFrame) -> HtmlBlock:

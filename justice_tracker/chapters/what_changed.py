@@ -9,12 +9,14 @@ import html
 import json
 
 import pandas as pd
+from markupsafe import Markup
 
 from .. import editions
 from ..config import load_config
 from ..files import atomic_write_text
 from ..paths import REPO_ROOT
 from ..revisions import Changes, Vintage, compare, config_methods
+from ..templates import render
 from .common import HtmlBlock, html_table
 
 CHANGES_FILE = REPO_ROOT / "_extra" / "changes.json"  # html_extra_path: <edition>/changes.json
@@ -64,15 +66,9 @@ def intro(changes: Changes | None) -> HtmlBlock:
     context = editions.current_context()
     this = f"edition {context['id']}" if context else "this working draft"
     if changes is None:
-        return HtmlBlock(f"<p>This is the first edition: there is no earlier edition to compare {html.escape(this)} "
-                         "with. The next edition's page will list every figure that changes.</p>")
-    before = previous()
-    n_rev = len(changes.revisions)
-    return HtmlBlock(
-        f"<p>Comparing {html.escape(this)} with edition <strong>{html.escape(before['id'])}</strong> "
-        f"(published {html.escape(before['date'])}). {len(changes.headlines)} headline figures, "
-        f"{n_rev:,} revised value{'s' if n_rev != 1 else ''}. The same comparison is in "
-        f'<a href="{_to_root()}changes.json">changes.json</a> for machines.</p>')
+        return HtmlBlock(render("what_changed_intro.html", this=this, before=None))
+    return HtmlBlock(render("what_changed_intro.html", this=this, before=previous(), headlines=len(changes.headlines),
+                            revised=len(changes.revisions), to_root=_to_root()))
 
 
 def _to_root() -> str:
@@ -90,14 +86,14 @@ def _fmt(value, fmt: str = "{:,.0f}") -> str:
         return str(value)
 
 
-def _obs(o: dict | None, fmt: str) -> str:
+def _obs(o: dict | None, fmt: str) -> Markup | str:
     if not o:
         return "—"
-    return f"{html.escape(_fmt(o.get('value'), fmt))} <span class=\"jct-period\">({html.escape(str(o.get('date')))})</span>"
+    return Markup('{} <span class="jct-period">({})</span>').format(_fmt(o.get("value"), fmt), str(o.get("date")))
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
-    return html_table(caption, [html.escape(h) for h in head], rows)
+    return html_table(caption, head, rows)
 
 
 def headlines_table(changes: Changes | None) -> HtmlBlock:
@@ -106,13 +102,12 @@ def headlines_table(changes: Changes | None) -> HtmlBlock:
     rows = []
     for h in changes.headlines:
         fmt = h.get("format") or "{:,.0f}"
-        note = ""
+        reason = Markup('<span class="jct-reason">{}</span>').format(h["reason"])
         if h.get("previous_period_now") is not None:
-            note = (f"<br><small>The previous edition's figure for {html.escape(str(h['previous']['date']))} is now "
-                    f"{html.escape(_fmt(h['previous_period_now'], fmt))} (revised).</small>")
-        rows.append([html.escape(h["label"]), _obs(h.get("previous"), fmt), _obs(h.get("current"), fmt),
-                     f'<span class="jct-reason">{html.escape(h["reason"])}</span>{note}',
-                     html.escape(str((h.get("current") or {}).get("ref", "")))])
+            reason += Markup("<br><small>The previous edition's figure for {} is now {} (revised).</small>").format(
+                str(h["previous"]["date"]), _fmt(h["previous_period_now"], fmt))
+        rows.append([h["label"], _obs(h.get("previous"), fmt), _obs(h.get("current"), fmt), reason,
+                     str((h.get("current") or {}).get("ref", ""))])
     return HtmlBlock(_table(f"Headline figures: edition {changes.previous} and {changes.current}",
                             ["Figure", f"Edition {changes.previous}", f"Now ({changes.current})", "Reason",
                              "Source of the figure now"], rows))
@@ -122,9 +117,8 @@ def _revision_rows(revisions: list[dict], limit: int) -> list[list[str]]:
     rows = []
     for r in revisions[:limit]:
         key = ", ".join(f"{k} {v}" for k, v in r.get("key", {}).items())
-        rows.append([html.escape(r["table"]), html.escape(key), html.escape(str(r["column"])),
-                     html.escape(_fmt(r.get("previous"), "{:,.6g}")), html.escape(_fmt(r.get("current"), "{:,.6g}")),
-                     html.escape(r["reason"]), html.escape(str(r.get("ref", "")))])
+        rows.append([r["table"], key, str(r["column"]), _fmt(r.get("previous"), "{:,.6g}"),
+                     _fmt(r.get("current"), "{:,.6g}"), r["reason"], str(r.get("ref", ""))])
     return rows
 
 
@@ -151,10 +145,9 @@ def tables_summary(changes: Changes | None) -> HtmlBlock:
         counts = t.get("reason_counts", {})
         reasons = "; ".join(f"{what} {k}: {v:,}" for what in ("added", "removed", "revised")
                             for k, v in sorted(counts.get(what, {}).items())) or "—"
-        rows.append([html.escape(t["table"]), f"{t.get('rows_previous') or 0:,}", f"{t.get('rows_current') or 0:,}",
+        rows.append([t["table"], f"{t.get('rows_previous') or 0:,}", f"{t.get('rows_current') or 0:,}",
                      f"{t.get('added', 0):,}", f"{t.get('removed', 0):,}", f"{t.get('revised_cells', 0):,}",
-                     html.escape(str(t.get("latest_previous") or "—")), html.escape(str(t.get("latest_current") or "—")),
-                     html.escape(reasons)])
+                     str(t.get("latest_previous") or "—"), str(t.get("latest_current") or "—"), reasons])
     return HtmlBlock(_table("Rows added, removed and revised in each table",
                             ["Table", "Rows before", "Rows now", "Added", "Removed", "Revised cells",
                              "Latest before", "Latest now", "Reasons"], rows))
@@ -174,12 +167,11 @@ def revision_log() -> HtmlBlock:
         pairs.append((_frozen_vintage(older), _frozen_vintage(newer)))
     if not pairs:
         return HtmlBlock("<p>No earlier edition: the log starts with the next one.</p>")
-    parts = []
+    logged = []
     for before, after in sorted(pairs, key=lambda p: p[1].label, reverse=True):
         changes = compare(before, after, config)
-        n = len(changes.revisions)
-        body = (_table(f"Revised values, edition {before.label} to {after.label}", REVISION_HEAD,
-                       _revision_rows(changes.revisions, MAX_ROWS)) if n else "<p>No revised values.</p>")
-        parts.append(f"<details><summary>Edition {html.escape(after.label)} (against {html.escape(before.label)}): "
-                     f"{n:,} revised value{'s' if n != 1 else ''}</summary>{body}</details>")
-    return HtmlBlock("".join(parts))
+        table = _table(f"Revised values, edition {before.label} to {after.label}", REVISION_HEAD,
+                       _revision_rows(changes.revisions, MAX_ROWS)) if changes.revisions else ""
+        logged.append({"before": before.label, "after": after.label, "revised": len(changes.revisions),
+                       "table": Markup(table)})
+    return HtmlBlock(render("what_changed_log.html", pairs=logged))
