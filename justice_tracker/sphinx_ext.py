@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import html
 import os
 from datetime import date
 from pathlib import Path
