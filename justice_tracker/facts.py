@@ -106,7 +106,12 @@ class EmergencyMeasure(_Cited):
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     date_precision: Literal["day", "month"]
     measure: str = Field(pattern=r"^[a-z0-9-]+$")
+    # What the measure did to the squeeze: let prisoners out early, or find places outside prisons. Charts draw
+    # the two kinds differently and let a reader show one kind alone.
+    kind: Literal["early-release", "extra-places"]
     label: str = Field(min_length=5)
+    # The measure's name on a chart, beside its line: charts are drawn as narrow as 230 px.
+    short_label: str = Field(min_length=2, max_length=18)
     detail: str = Field(min_length=10)
 
 

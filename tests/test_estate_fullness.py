@@ -47,12 +47,12 @@ def _spec(block_html: str) -> dict:
 
 
 def _rule_dates(spec: dict) -> set[str]:
-    """Dates of the emergency-measure rules: the only dataset whose records carry a measure label and no kind."""
+    """Dates of the emergency-measure lines: the rule layers whose records carry a measure's label."""
     out = set()
-    for records in spec.get("datasets", {}).values():
-        for r in records:
-            if set(r) == {"date", "label"}:
-                out.add(r["date"][:10])
+    for layer in spec.get("layer", []):
+        mark = layer.get("mark", {})
+        if (mark if isinstance(mark, str) else mark.get("type")) == "rule" and "name" in layer.get("data", {}):
+            out |= {r["date"][:10] for r in spec["datasets"][layer["data"]["name"]] if "label" in r}
     return out
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import altair as alt
@@ -13,6 +14,7 @@ from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_r
 from .common import headline_tile as headline_tile_html
 from .common import provenance_details
 from .common import table_region
+from .marks import DateLines, LineKind, date_lines, joined, layered
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def alt_text_population(weekly: pd.DataFrame) -> str:
     )
 
 
-def alt_text_headroom(weekly: pd.DataFrame, breaks: pd.DataFrame) -> str:
+def alt_text_headroom(weekly: pd.DataFrame, lines: DateLines) -> str:
     last = weekly.iloc[-1]
     low = weekly.loc[weekly["headroom"].idxmin()]
     high = weekly.loc[weekly["headroom"].idxmax()]
@@ -106,8 +108,7 @@ def alt_text_headroom(weekly: pd.DataFrame, breaks: pd.DataFrame) -> str:
         f"Line chart of weekly headroom (useable operational capacity minus population), "
         f"{fmt_date(weekly.iloc[0]['date'])} to {fmt_date(last['date'])}. Highest {fmt_int(high['headroom'])} on "
         f"{fmt_date(high['date'])}, lowest {fmt_int(low['headroom'])} on {fmt_date(low['date'])}, latest "
-        f"{fmt_int(last['headroom'])} on {fmt_date(last['date'])}. {len(breaks)} definitional breaks are marked "
-        f"with vertical lines."
+        f"{fmt_int(last['headroom'])} on {fmt_date(last['date'])}. " + lines.sentence(BREAKS_WHAT)
     )
 
 
@@ -118,19 +119,46 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _break_rules(breaks: pd.DataFrame, lo: pd.Timestamp) -> alt.Chart:
-    b = _dated(breaks.loc[breaks["date"] >= lo, ["date", "kind", "label"]])
-    b["kind_label"] = b["kind"].map({"layout": "Bulletin layout change", "operating_margin": "Operating margin change"})
-    return alt.Chart(b).mark_rule(strokeDash=[4, 3], color=COLOURS["break"], opacity=0.8).encode(
-        x="date:T",
-        tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("label:N", title="Break")],
-    )
+# Both kinds of break change what a figure counts, not what happened: the legend says so, and which it was.
+BREAK_KINDS = {
+    "layout": LineKind("Bulletin layout (what is counted)", COLOURS["break"], (4, 3)),
+    "operating_margin": LineKind("Operating margin (capacity)", "#6a3d9a", (2, 2)),
+}
+BREAKS_LEGEND = "Changes in how figures are counted"
+BREAK_WORDS = {"layout": "layout", "operating_margin": "margin"}
+BREAKS_WHAT = "breaks in the series (bulletin layout and operating margin changes)"
+_FROM_TO = re.compile(r"(\S+) to ([^;\s]+)")
+
+
+def break_short_label(kind: str, label: str) -> str:
+    """A break's label on the chart: what its full label says the margin or layout became ('Operating margin 2,750
+    to 2,500' is 'margin 2,500'; 'Bulletin layout A2 to B; reporting day Friday to Monday' is 'layout B')."""
+    found = _FROM_TO.search(label)
+    return f"{BREAK_WORDS[kind]} {found[2]}" if found else BREAK_WORDS[kind]
+
+
+def _break_group_label(rows: pd.DataFrame) -> str:
+    """Breaks of one kind too close to label one by one: how many, and what the last one made it."""
+    if len(rows) == 1 or rows["kind"].nunique() > 1 or rows["to"].isna().any():
+        return joined(list(rows["short"]))
+    return f"{BREAK_WORDS[rows['kind'].iloc[0]]} ×{len(rows)} to {rows['to'].iloc[-1]}"
+
+
+def break_lines(breaks: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> DateLines:
+    found = [_FROM_TO.search(label) for label in breaks["label"]]
+    marks = pd.DataFrame({"date": breaks["date"], "kind": breaks["kind"], "label": breaks["label"],
+                          "short": [break_short_label(k, la) for k, la in zip(breaks["kind"], breaks["label"])],
+                          "to": [f[2] if f else None for f in found]})
+    # Margin changes came every few months in 2021-23: on a chart of fifteen years they share one label.
+    return date_lines(marks, BREAK_KINDS, lo, hi, legend_title=BREAKS_LEGEND, label_title="Break in the series",
+                      merge_px=12, combine=_break_group_label)
 
 
 def _two_lines(frame: pd.DataFrame, names: dict[str, str], stroke: float, value: str, y_title: str,
-               series_title: str, value_title: str, value_format: str) -> tuple[pd.DataFrame, alt.Chart]:
+               series_title: str, value_title: str, value_format: str, above=alt.Undefined
+               ) -> tuple[pd.DataFrame, alt.Chart]:
     """Two weekly series in long form, and their chart: the first solid, the second dashed (told apart by line
-    style, not colour alone)."""
+    style, not colour alone). Their legend is `above` pixels above the plot (over the labels of dated lines)."""
     long = _dated(frame[["date", *names]]).melt(id_vars=["date"], value_vars=list(names), var_name="series",
                                                 value_name=value)
     long["series"] = long["series"].map(names)
@@ -138,7 +166,7 @@ def _two_lines(frame: pd.DataFrame, names: dict[str, str], stroke: float, value:
     return long, alt.Chart(long).mark_line(strokeWidth=stroke).encode(
         x=alt.X("date:T", title=None),
         y=alt.Y(f"{value}:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top", offset=above),
                         scale=alt.Scale(domain=domain, range=[COLOURS["population"], COLOURS["capacity"]])),
         strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [6, 3]])),
         tooltip=[alt.Tooltip("date:T", title="Bulletin", format="%d %b %Y"),
@@ -147,24 +175,26 @@ def _two_lines(frame: pd.DataFrame, names: dict[str, str], stroke: float, value:
     )
 
 
-def _population_lines(weekly: pd.DataFrame, stroke: float) -> alt.Chart:
+def _population_lines(weekly: pd.DataFrame, stroke: float, above) -> alt.Chart:
     """Population (solid) and useable operational capacity (dashed)."""
     return _two_lines(weekly, {"population": "Population", "uoc": "Useable operational capacity"}, stroke,
-                      "people", "People / places", "Series", "Value", ",")[1]
+                      "people", "People / places", "Series", "Value", ",", above)[1]
 
 
 def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
-    lines = _population_lines(weekly, stroke=1.6)
-    chart = (_break_rules(breaks, weekly["date"].min()) + lines).properties(width="container", height=320)
+    marks = break_lines(breaks, weekly["date"].min(), weekly["date"].max())
+    lines = _population_lines(weekly, stroke=1.6, above=marks.legend_offset)
+    chart = layered(marks, lines).properties(width="container", height=320)
     return render_chart(
         chart, chart_id="population-vs-capacity",
         title="Prison population against useable operational capacity, England and Wales, weekly",
-        alt_text=alt_text_population(weekly), table=_table(weekly),
+        alt_text=alt_text_population(weekly) + " " + marks.sentence(BREAKS_WHAT), table=_table(weekly),
         table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
     )
 
 
 def headroom_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerConfig) -> ChartBlock:
+    marks = break_lines(breaks, weekly["date"].min(), weekly["date"].max())
     line = alt.Chart(_dated(weekly[["date", "headroom", "pct_uoc_in_use"]])).mark_line(color=COLOURS["headroom"], strokeWidth=1.6).encode(
         x=alt.X("date:T", title=None),
         y=alt.Y("headroom:Q", title="Places free (UOC minus population)"),
@@ -173,11 +203,11 @@ def headroom_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerCo
                  alt.Tooltip("pct_uoc_in_use:Q", title="% of UOC in use", format=".1f")],
     )
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#000000").encode(y="y:Q")
-    chart = (_break_rules(breaks, weekly["date"].min()) + zero + line).properties(width="container", height=260)
+    chart = layered(marks, zero, line).properties(width="container", height=260)
     return render_chart(
         chart, chart_id="headroom",
         title="Headroom: useable operational capacity minus population, England and Wales, weekly",
-        alt_text=alt_text_headroom(weekly, breaks), table=_table(weekly),
+        alt_text=alt_text_headroom(weekly, marks), table=_table(weekly),
         table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
     )
 
@@ -260,25 +290,38 @@ def emergency_measures() -> pd.DataFrame:
     return pd.DataFrame([m.model_dump() for m in load_emergency_measures()])
 
 
-def _measure_rules(measures: pd.DataFrame) -> alt.Chart:
-    m = measures[["date", "label"]].copy()
-    return alt.Chart(m).mark_rule(color="#8a1c1c", strokeWidth=1.5).encode(
-        x="date:T", tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
-                             alt.Tooltip("label:N", title="Emergency measure")])
+# The curated measures say which kind each is (data/curated/emergency_measures.csv, column kind).
+MEASURE_KINDS = {
+    "early-release": LineKind("Prisoners released early", "#8a1c1c"),
+    "extra-places": LineKind("Police cells used as prison places", "#8f4a00", (6, 3)),
+}
+
+
+def measure_lines(measures: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> DateLines:
+    marks = pd.DataFrame({"date": pd.to_datetime(measures["date"]), "kind": measures["kind"],
+                          "short": measures["short_label"], "label": measures["label"]})
+    return date_lines(marks, MEASURE_KINDS, lo, hi, legend_title="Emergency measures",
+                      label_title="Emergency measure")
+
+
+def _measures_words(shown: pd.DataFrame) -> str:
+    """Each measure on the chart: its date, what it was and its label beside the line."""
+    return "; ".join(f"{fmt_date(r['date'])} {r['label']} (labelled {r['short_label']})" for _, r in shown.iterrows())
 
 
 def recent_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerConfig,
                  since: str = "2022-07-01") -> ChartBlock:
     """Population and capacity since mid-2022 with each emergency measure drawn on its date."""
     recent = weekly[weekly["date"] >= pd.Timestamp(since)]
-    lines = _population_lines(recent, stroke=1.8)
-    shown = measures[pd.to_datetime(measures["date"]) >= pd.Timestamp(since)]
-    chart = (_measure_rules(shown) + lines).properties(width="container", height=300)
+    shown = measures[pd.to_datetime(measures["date"]).between(recent["date"].min(), recent["date"].max())]
+    marks = measure_lines(shown, recent["date"].min(), recent["date"].max())
+    lines = _population_lines(recent, stroke=1.8, above=marks.legend_offset)
+    chart = layered(marks, lines).properties(width="container", height=300)
     low = recent.loc[recent["headroom"].idxmin()]
     alt_text = (f"Line chart of the weekly prison population and useable operational capacity, "
                 f"{fmt_date(recent.iloc[0]['date'])} to {fmt_date(recent.iloc[-1]['date'])}, with {len(shown)} "
-                f"emergency measures marked by red vertical lines: "
-                + "; ".join(f"{fmt_date(r['date'])} {r['label']}" for _, r in shown.iterrows())
+                f"emergency measures marked by labelled vertical lines (red for early release, brown dashed for "
+                f"police cells): " + _measures_words(shown)
                 + f". Headroom was lowest on {fmt_date(low['date'])} at {fmt_int(low['headroom'])} places.")
     return render_chart(chart, chart_id="population-emergency-measures",
                         title="Population, capacity and the emergency measures, weekly since July 2022",
@@ -316,7 +359,8 @@ def policy_starts(measures: pd.DataFrame) -> pd.DataFrame:
     m["date"] = pd.to_datetime(m["date"])
     first = m.sort_values("date").groupby("measure", sort=False).head(1)
     return pd.DataFrame({"measure": first["measure"], "policy": first["measure"].map(OVERTAKING_POLICIES),
-                         "start": first["date"]}).sort_values("start").reset_index(drop=True)
+                         "start": first["date"], "kind": first["kind"], "short_label": first["short_label"]}
+                        ).sort_values("start").reset_index(drop=True)
 
 
 def _policies_after(base_date: pd.Timestamp, ref_date: pd.Timestamp, starts: pd.DataFrame) -> list[str]:
@@ -404,6 +448,10 @@ def scorecard(scores: pd.DataFrame) -> HtmlBlock:
                                                                      "Mean error (%)": "{:+.1f}"}), caption))
 
 
+# The latest edition, the earlier ones and the outturn: blue, light grey, black.
+PROJECTION_COLOURS = [COLOURS["population"], "#aaaaaa", "#000000"]
+
+
 def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: TrackerConfig,
                       measures: pd.DataFrame | None = None) -> ChartBlock:
     measures = emergency_measures() if measures is None else measures
@@ -415,39 +463,56 @@ def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: T
         for b, r in zip(central["base_date"], central["ref_date"])]
     outturn = _dated(weekly[["date", "population"]]).rename(columns={"date": "ref_date", "population": "total"})
     outturn["edition"] = "Outturn (weekly bulletin)"
-    lines = alt.Chart(central.drop(columns="base_date")).mark_line(point=True, strokeWidth=1.2).encode(
-        x=alt.X("ref_date:T", title=None), y=alt.Y("total:Q", title="Prison population", scale=alt.Scale(zero=False)),
-        color=alt.Color("edition_year:O", title="Edition", scale=alt.Scale(scheme="viridis"),
-                        legend=alt.Legend(orient="right", columns=1)),
-        detail="edition:N",
-        tooltip=[alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
-                 alt.Tooltip("total:Q", title="Projected", format=","),
-                 alt.Tooltip("after_policy:N", title="Later release policy it could not assume")])
+    # Eighteen editions in eighteen colours could not be told apart: the latest is in colour, the rest grey, and a
+    # reader finds any one of them by its tooltip (or in the table).
+    latest = central.loc[pd.to_datetime(central["base_date"]).idxmax(), "edition"]
+    roles = [f"Latest projection ({latest} edition)", "Earlier projections (one grey line each)",
+             "Outturn (weekly bulletin)"]
+    central["shown_as"] = [roles[0] if e == latest else roles[1] for e in central["edition"]]
+    outturn["shown_as"] = roles[2]
+    x = alt.X("ref_date:T", title=None)
+    dates = pd.concat([pd.to_datetime(central["ref_date"]), pd.to_datetime(outturn["ref_date"])])
+    marks = date_lines(starts.assign(date=starts["start"], short=starts["short_label"], label=starts["policy"]),
+                       MEASURE_KINDS, dates.min(), dates.max(), x="ref_date", label_title="Release policy began",
+                       legend_title="Emergency release policy began")
+    colour = alt.Color("shown_as:N", title=None, scale=alt.Scale(domain=roles, range=PROJECTION_COLOURS),
+                       legend=alt.Legend(orient="top", direction="vertical", labelLimit=0, offset=marks.legend_offset,
+                                         symbolType="stroke", symbolStrokeWidth=3))
+    y = alt.Y("total:Q", title="Prison population", scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
+               alt.Tooltip("total:Q", title="Projected", format=","),
+               alt.Tooltip("after_policy:N", title="Later release policy it could not assume")]
+    data = central.drop(columns="base_date")
+    earlier = alt.Chart(data[data["edition"] != latest]).mark_line(
+        point=alt.OverlayMarkDef(size=12), strokeWidth=1).encode(x=x, y=y, color=colour, detail="edition:N",
+                                                                  tooltip=tooltip)
+    newest = alt.Chart(data[data["edition"] == latest]).mark_line(
+        point=alt.OverlayMarkDef(size=36), strokeWidth=2.4).encode(x=x, y=y, color=colour, tooltip=tooltip)
     # A hollow ring on each projected date that a later release policy overtook: marked by shape, not colour.
     overtaken = alt.Chart(central[central["after_policy"] != "none"].drop(columns="base_date")).mark_point(
         shape="circle", size=90, filled=False, color="#8a1c1c", strokeWidth=1.5).encode(
-        x="ref_date:T", y="total:Q",
+        x=x, y=y,
         tooltip=[alt.Tooltip("edition:N", title="Edition"), alt.Tooltip("ref_date:T", title="Date", format="%b %Y"),
                  alt.Tooltip("after_policy:N", title="Overtaken by")])
-    rules = alt.Chart(_dated(starts.rename(columns={"start": "date"}))).mark_rule(
-        color="#8a1c1c", strokeWidth=1.5).encode(
-        x="date:T", tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
-                             alt.Tooltip("policy:N", title="Release policy began")])
-    actual = alt.Chart(outturn).mark_line(color="#000000", strokeWidth=2).encode(x="ref_date:T", y="total:Q")
-    chart = (rules + lines + overtaken + actual).properties(width="container", height=340)
+    actual = alt.Chart(outturn).mark_line(strokeWidth=2).encode(
+        x=x, y=y, color=colour, tooltip=[alt.Tooltip("ref_date:T", title="Bulletin", format="%d %b %Y"),
+                                         alt.Tooltip("total:Q", title="Population", format=",")])
+    chart = layered(marks, earlier, newest, overtaken, actual).properties(width="container", height=340)
     scores = projection_scores(weekly, projections, measures)
     worst = scores.loc[scores["error"].abs().idxmax()]
     hit = overtaken_editions(projections, measures)
     hit = hit[hit["overtaken_by"] != ""]
     alt_text = (f"Line chart of {central['edition'].nunique()} editions of the MoJ central prison population "
-                f"projection against the weekly outturn (black line). Each edition assumes the policy in force when "
-                f"it was made; red vertical lines mark the start of "
-                + " and ".join(f"{r['policy']} on {fmt_date(r['start'])}" for _, r in starts.iterrows())
+                f"projection against the weekly outturn (black line): the latest edition, {latest}, in blue and the "
+                f"earlier ones in grey. Each edition assumes the policy in force when "
+                f"it was made; labelled red vertical lines mark the start of "
+                + " and ".join(f"{r['policy']} on {fmt_date(r['start'])} ({r['short_label']})"
+                               for _, r in starts.iterrows())
                 + f", and red rings mark the projected dates of the {len(hit)} editions made before them "
                 f"({', '.join(hit['edition'])}) that fall after them. The largest miss was the {worst['edition']} "
                 f"edition's projection for {fmt_date(worst['target_date'])}: {fmt_int(worst['projected'])} against "
                 f"an outturn of {fmt_int(worst['outturn'])} ({worst['error']:+,}).")
-    table = central.drop(columns="base_date").copy()
+    table = central.drop(columns=["base_date", "shown_as"]).copy()
     table["after_policy"] = table["after_policy"].replace("none", "")
     table.columns = ["Edition", "Edition year", "Date", "Central projection", "Later release policy it could not assume"]
     return render_chart(chart, chart_id="projections-vs-outturn",
@@ -592,18 +657,19 @@ def fullness_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: Tracker
     """Share of useable operational capacity in use, adult male estate and whole estate, weekly since the split."""
     split = estate_split(weekly)
     rounded = split.assign(pct_adult_male=split["pct_adult_male"].round(2), pct_estate=split["pct_estate"].round(2))
-    long, lines = _two_lines(rounded, {"pct_adult_male": "Adult male estate", "pct_estate": "Whole estate"}, 1.8,
-                             "pct", "% of useable operational capacity in use", "Estate", "% in use", ".1f")
-    full = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#000000").encode(y="y:Q")
     shown = measures[pd.to_datetime(measures["date"]).between(split["date"].min(), split["date"].max())]
-    chart = (_measure_rules(shown) + full + lines).properties(width="container", height=280)
+    marks = measure_lines(shown, split["date"].min(), split["date"].max())
+    long, lines = _two_lines(rounded, {"pct_adult_male": "Adult male estate", "pct_estate": "Whole estate"}, 1.8,
+                             "pct", "% of useable operational capacity in use", "Estate", "% in use", ".1f",
+                             marks.legend_offset)
+    full = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color="#000000").encode(y="y:Q")
+    chart = layered(marks, full, lines).properties(width="container", height=280)
     last = split.iloc[-1]
     peak = split.loc[split["pct_adult_male"].idxmax()]
     alt_text = (f"Line chart of the share of useable operational capacity in use in the adult male estate (solid) "
                 f"and the whole estate (dashed), weekly, {fmt_date(split['date'].iloc[0])} to "
-                f"{fmt_date(last['date'])}, with {len(shown)} emergency measures marked by red vertical lines"
-                + ("" if shown.empty else ": " + "; ".join(f"{fmt_date(r['date'])} {r['label']}"
-                                                            for _, r in shown.iterrows()))
+                f"{fmt_date(last['date'])}, with {len(shown)} emergency measures marked by labelled vertical lines"
+                + ("" if shown.empty else ": " + _measures_words(shown))
                 + f". The adult male estate peaked at {peak['pct_adult_male']:.1f}% on {fmt_date(peak['date'])}; "
                 f"latest {last['pct_adult_male']:.1f}% against {last['pct_estate']:.1f}% for the whole estate.")
     t = split[["date", "population_adult_male", "uoc_adult_male", "free_adult_male", "pct_adult_male",

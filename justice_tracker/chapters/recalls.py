@@ -23,10 +23,16 @@ from ..paths import REPO_ROOT
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
 from .common import provenance_details
+from .marks import DateLines, LineKind, date_lines, layered
 
 RULES_FILE = REPO_ROOT / "data" / "curated" / "recall_rule_changes.csv"
-RULE_COLUMNS = ["date", "kind", "label", "detail", "publisher", "title", "url", "reference", "verification"]
+RULE_COLUMNS = ["date", "kind", "label", "short_label", "detail", "publisher", "title", "url", "reference",
+                "verification"]
 RULE_KINDS = {"rule-change": "Rule change", "series-break": "Break in the series"}
+# How each kind is drawn and what the legend says it means; short_label names a change beside its line.
+RULE_LINES = {"rule-change": LineKind("Recall or release rule changed", "#00665e"),
+              "series-break": LineKind("Break in the series", COLOURS["break"], (4, 3))}
+SHORT_LABEL_MAX = 18  # characters: a chart is drawn as narrow as 230 px
 OMSQ_URL = "https://www.gov.uk/government/collections/offender-management-statistics-quarterly"
 
 # Sources by table, for the source line under each chart.
@@ -84,9 +90,12 @@ def load_rule_changes(path: Path = RULES_FILE) -> pd.DataFrame:
             raise RuleChangesError(f"{where}: kind {row['kind']!r}; expected one of {sorted(RULE_KINDS)}")
         if not re.match(r"^https?://\S+$", row["url"]):
             raise RuleChangesError(f"{where}: url {row['url']!r} is not a web address")
-        for col in ("label", "detail", "publisher", "title", "reference"):
+        for col in ("label", "short_label", "detail", "publisher", "title", "reference"):
             if not row[col].strip():
                 raise RuleChangesError(f"{where}: column {col} is empty")
+        if len(row["short_label"]) > SHORT_LABEL_MAX:
+            raise RuleChangesError(f"{where}: short_label {row['short_label']!r} is longer than {SHORT_LABEL_MAX} "
+                                   f"characters")
         if len(row["verification"].strip()) < 10:
             raise RuleChangesError(f"{where}: say in column verification how the row was checked")
         if (row["date"], row["label"]) in seen:
@@ -491,18 +500,12 @@ def _iso(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d")
 
 
-def _rule_rules(rules: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> alt.Chart | None:
-    r = rules[(rules["date"] >= lo) & (rules["date"] <= hi)].copy()
-    if r.empty:
-        return None
-    r["kind_label"] = r["kind"].map(RULE_KINDS)
-    r["date"] = _iso(r["date"])
-    return alt.Chart(r[["date", "kind_label", "label"]]).mark_rule(
-        strokeDash=[4, 3], color=COLOURS["break"], opacity=0.9, strokeWidth=1.2).encode(
-        x="date:T",
-        tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("kind_label:N", title="Kind"),
-                 alt.Tooltip("label:N", title="Change")],
-    )
+def _rule_lines(rules: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp, data_span: tuple) -> DateLines:
+    """The rule changes between lo and hi, each a labelled line, on a chart whose data run over `data_span`."""
+    marks = pd.DataFrame({"date": rules["date"], "kind": rules["kind"], "short": rules["short_label"],
+                          "label": rules["label"]})
+    return date_lines(marks, RULE_LINES, lo, hi, legend_title="Dated changes", label_title="Change",
+                      data_span=data_span)
 
 
 def rules_in_range(rules: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
@@ -512,9 +515,9 @@ def rules_in_range(rules: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> p
 def _rules_sentence(rules: pd.DataFrame) -> str:
     if rules.empty:
         return "No dated rule change falls within the chart."
-    names = "; ".join(f"{fmt_date(r['date'])}, {r['label']}" for _, r in rules.iterrows())
+    names = "; ".join(f"{fmt_date(r['date'])}, {r['label']} (labelled {r['short_label']})" for _, r in rules.iterrows())
     word = "change is" if len(rules) == 1 else "changes are"
-    return f"{len(rules)} dated rule {word} marked with dashed vertical lines: {names}."
+    return f"{len(rules)} dated rule {word} marked with labelled vertical lines: {names}."
 
 
 def _segments(dates: pd.Series, months: int) -> pd.Series:
@@ -522,10 +525,6 @@ def _segments(dates: pd.Series, months: int) -> pd.Series:
     d = pd.to_datetime(dates).reset_index(drop=True)
     breaks = (d - pd.DateOffset(months=months)) != d.shift(1)
     return breaks.cumsum().astype(int).set_axis(dates.index)
-
-
-def _layer(*charts) -> alt.LayerChart:
-    return alt.layer(*[c for c in charts if c is not None])
 
 
 def _gap_band(starts: list[pd.Timestamp], months: int, label: str) -> alt.Chart | None:
@@ -564,7 +563,8 @@ def recall_population_chart(data: RecallData, config: TrackerConfig) -> ChartBlo
     line = alt.Chart(d).mark_line(color=COLOUR_RECALLS, strokeWidth=1.8).encode(detail="segment:N", **enc)
     alone = alt.Chart(d[(sizes == 1).values]).mark_point(color=COLOUR_RECALLS, filled=True, size=30).encode(**enc)
     lo, hi = pop["date"].min(), pop["date"].max() + pd.DateOffset(months=1)
-    chart = _layer(_rule_rules(data.rules, lo, hi), line, alone).properties(width="container", height=300)
+    marks = _rule_lines(data.rules, lo, hi, (lo, pop["date"].max()))
+    chart = layered(marks, line, alone).properties(width="container", height=300)
     table = pop[["month", "recall_population", "row_ref"]].iloc[::-1].reset_index(drop=True)
     table.columns = ["Month", "People on recall", "Source row"]
     return render_chart(chart, chart_id="recall-population",
@@ -595,7 +595,8 @@ def recall_share_chart(data: RecallData, config: TrackerConfig) -> ChartBlock:
                  alt.Tooltip("recall_population:Q", title="On recall", format=","),
                  alt.Tooltip("sum_population:Q", title="In prison", format=",")])
     lo, hi = share["date"].min(), share["date"].max() + pd.DateOffset(months=1)
-    chart = _layer(_rule_rules(data.rules, lo, hi), line).properties(width="container", height=240)
+    marks = _rule_lines(data.rules, lo, hi, (lo, share["date"].max()))
+    chart = layered(marks, line).properties(width="container", height=240)
     table = share[["month", "recall_population", "sum_population", "share_pct", "row_ref", "row_ref_estate"]]
     table = table.iloc[::-1].reset_index(drop=True)
     table.columns = ["Month", "People on recall", "People in prison", "% on recall", "Source row (recalls)",
@@ -627,7 +628,8 @@ def recalls_per_quarter_chart(data: RecallData, config: TrackerConfig) -> ChartB
         y2=alt.datum(0),
         tooltip=[alt.Tooltip("quarter:N", title="Quarter"), alt.Tooltip("recalls:Q", title="Recalls", format=",")])
     lo, hi = q["quarter_start"].min(), q["quarter_end"].max()
-    chart = _layer(bars, _rule_rules(data.rules, lo, hi)).properties(width="container", height=260)
+    marks = _rule_lines(data.rules, lo, hi, (lo, q["quarter_start"].max() + pd.DateOffset(months=3)))
+    chart = layered(marks, under=(bars,)).properties(width="container", height=260)
     table = q[["quarter", "recalls", "row_ref"]].iloc[::-1].reset_index(drop=True)
     table.columns = ["Quarter", "Recalls", "Source row"]
     return render_chart(chart, chart_id="recalls-per-quarter",
@@ -659,6 +661,10 @@ def alt_text_loop(data: RecallData) -> str:
 def recalls_vs_releases_chart(data: RecallData, config: TrackerConfig) -> ChartBlock:
     loop = data.loop.copy()
     loop["segment"] = _segments(loop["quarter_start"], 3)
+    gap_starts = missing_quarters(loop)
+    span = (min([loop["quarter_mid"].min(), *gap_starts]),
+            max([loop["quarter_mid"].max(), *(g + pd.DateOffset(months=3) for g in gap_starts)]))
+    marks = _rule_lines(data.rules, loop["quarter_start"].min(), loop["quarter_end"].max(), span)
     long = loop.melt(id_vars=["quarter_mid", "quarter", "segment", "recalls_per_100_releases"],
                      value_vars=["determinate_releases", "recalls"], var_name="series", value_name="count")
     long = long.dropna(subset=["count"])
@@ -669,7 +675,7 @@ def recalls_vs_releases_chart(data: RecallData, config: TrackerConfig) -> ChartB
     enc = dict(
         x=alt.X("quarter_mid:T", title=None),
         y=alt.Y("count:Q", title="Number in the quarter", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top", labelLimit=0),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top", labelLimit=0, offset=marks.legend_offset),
                         scale=alt.Scale(domain=domain, range=[COLOUR_RELEASES, COLOUR_RECALLS])),
         tooltip=[alt.Tooltip("quarter:N", title="Quarter"), alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("count:Q", title="Number", format=","),
@@ -680,9 +686,9 @@ def recalls_vs_releases_chart(data: RecallData, config: TrackerConfig) -> ChartB
         **enc)
     points = alt.Chart(long).mark_point(filled=True, size=28).encode(
         shape=alt.Shape("series:N", legend=None, scale=alt.Scale(domain=domain, range=["square", "circle"])), **enc)
-    gaps = _gap_band(missing_quarters(loop), 3, "Quarter not in the source file (missing, not zero)")
-    lo, hi = loop["quarter_start"].min(), loop["quarter_end"].max()
-    chart = _layer(gaps, _rule_rules(data.rules, lo, hi), lines, points).properties(width="container", height=280)
+    gaps = _gap_band(gap_starts, 3, "Quarter not in the source file (missing, not zero)")
+    lo = loop["quarter_start"].min()
+    chart = layered(marks, lines, points, under=(gaps,)).properties(width="container", height=280)
     starts, q = [], lo
     while q <= loop["quarter_start"].max():
         starts.append(q)
@@ -736,7 +742,8 @@ def recalls_per_100_annual_chart(data: RecallData, config: TrackerConfig) -> Cha
     gaps = _gap_band([pd.Timestamp(s) for s in a.loc[a["recalls_per_100_releases"].isna(), "start"]], 12,
                      "No release figure for this year in the source file")
     lo, hi = pd.Timestamp(a["start"].min()), pd.Timestamp(a["end"].max()) - pd.Timedelta(days=1)
-    chart = _layer(gaps, bars, _rule_rules(data.rules, lo, hi)).properties(width="container", height=260)
+    marks = _rule_lines(data.rules, lo, hi, (lo, hi))
+    chart = layered(marks, under=(gaps, bars)).properties(width="container", height=260)
     table = a[["year", "recalls", "releases", "recalls_per_100_releases", "sentence_length_months", "time_served_months",
                "row_ref"]].iloc[::-1].reset_index(drop=True)
     table.columns = ["Year", "Recalls", "Releases", "Recalls per 100 releases", "Mean sentence (months)",

@@ -16,6 +16,7 @@ from ..ingest.staffing import BAND_DEFINITIONS
 from .common import HtmlBlock, TileMeasure, attribution_html, load_table, next_release_text, observations
 from .common import headline_tile as headline_tile_html
 from .common import provenance_details
+from .marks import LineKind, date_lines, layered
 
 # Sources behind each part of the page (ids in tracker.yml).
 FTE_SOURCES = ["wfr-officer-fte", "wfr-prisoners-per-officer"]
@@ -531,12 +532,13 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _lines(long: pd.DataFrame, x: alt.X, y_title: str, value_format: str, points: bool = False,
-           zero: bool = False, x_tooltip: alt.Tooltip | None = None) -> alt.Chart:
+           zero: bool = False, x_tooltip: alt.Tooltip | None = None, legend_offset=alt.Undefined) -> alt.Chart:
     domain = list(dict.fromkeys(long["series"]))
     base = alt.Chart(long).encode(
         x=x,
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=zero)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top", columns=1, labelLimit=400),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top", columns=1, labelLimit=400,
+                                                                  offset=legend_offset),
                         scale=alt.Scale(domain=domain, range=PALETTE[:len(domain)])),
         strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=DASHES[:len(domain)])),
         tooltip=[x_tooltip or alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
@@ -716,8 +718,18 @@ def alt_text_probation(probation: pd.DataFrame) -> str:
     breaks = wide[wide["series_break"] != ""]
     if not breaks.empty:
         b = breaks.iloc[0]
-        text += f" A dashed vertical line marks the break in series at {fmt_date(b['date'])} ({b['series_break']})."
+        text += (f" A dashed vertical line, labelled {_break_label(b['series_break'])}, marks the break in series at "
+                 f"{fmt_date(b['date'])} ({b['series_break']}).")
     return text
+
+
+# A break in the probation series: how the caseload is counted changed (the MoJ's note says how).
+PROBATION_BREAK = {"series-break": LineKind("Break in the series", COLOURS["break"], (4, 3))}
+
+
+def _break_label(note: str) -> str:
+    """A break's label beside its line: the MoJ note that describes it."""
+    return f"break ({note})"
 
 
 def probation_chart(data: StaffingData, config: TrackerConfig) -> ChartBlock:
@@ -725,12 +737,13 @@ def probation_chart(data: StaffingData, config: TrackerConfig) -> ChartBlock:
     long = _dated(wide).melt(id_vars=["date"], value_vars=list(PROBATION_CHART_MEASURES), var_name="series",
                              value_name="value").dropna(subset=["value"])
     long["series"] = long["series"].map(PROBATION_CHART_MEASURES)
-    chart = _lines(long, alt.X("date:T", title=None), "People", ",.0f", points=True, zero=True)
-    breaks = _dated(wide[wide["series_break"] != ""][["date", "series_break"]])
-    if not breaks.empty:
-        chart = alt.Chart(breaks).mark_rule(strokeDash=[4, 3], color=COLOURS["break"]).encode(
-            x="date:T", tooltip=[alt.Tooltip("date:T", title="Break in series", format="%d %b %Y"),
-                                 alt.Tooltip("series_break:N", title="Note")]) + chart
+    breaks = wide[wide["series_break"] != ""]
+    marks = date_lines(pd.DataFrame({"date": breaks["date"], "kind": "series-break", "label": breaks["series_break"],
+                                     "short": [_break_label(b) for b in breaks["series_break"]]}),
+                       PROBATION_BREAK, wide["date"].min(), wide["date"].max(), legend_title="Dated changes",
+                       label_title="Note")
+    chart = layered(marks, _lines(long, alt.X("date:T", title=None), "People", ",.0f", points=True, zero=True,
+                                  legend_offset=marks.legend_offset))
     table = wide.copy()
     table["date"] = table["date"].dt.strftime("%Y-%m-%d")
     table = table[["date", "series", *PROBATION_CHART_MEASURES, "series_break", "source"]]
