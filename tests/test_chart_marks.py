@@ -13,10 +13,11 @@ from justice_tracker.chapters import population
 from justice_tracker.chapters import recalls
 from justice_tracker.chapters import staffing
 from justice_tracker.chapters.common import load_table
+from support.chart_specs import only_spec
 
 
 def _spec(block_html: str) -> dict:
-    return json.loads(block_html.split("window.vegaEmbed(el,", 1)[1].split(",{actions:false", 1)[0])
+    return only_spec(block_html)
 
 
 def _mark(layer: dict) -> str | None:
