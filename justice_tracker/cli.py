@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     _set_project_root(args.config)
     from .errors import ConfigError
 
+    _stop_cleanly_on_sigterm(args.command)
+
     try:
         return args.func(args)
     except ConfigError as e:
@@ -231,6 +233,21 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl-C: one line, not a traceback (writes are atomic; a build publishes only at its very end).
         print(f"error: {e or f'{args.command} interrupted'}", file=sys.stderr)
         return 130
+
+
+def _stop_cleanly_on_sigterm(command: str) -> None:
+    """A SIGTERM (a CI job cancelled, `kill`, a container stopping) unwinds like Ctrl-C: every step's cleanup runs
+    (a half-assembled edition, a partial download, a build's temporary folders are removed) and one line says so."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"{command} stopped by SIGTERM; nothing half-written was kept")
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -64,14 +64,52 @@ def load_edition(edition_id: str, root: Path | None = None) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def list_editions(root: Path | None = None) -> list[dict]:
-    """Every frozen edition, oldest first."""
+def incoming_dir(edition_id: str, root: Path | None = None) -> Path:
+    """Where `make edition` assembles an edition (frozen data, edition.json, then manifest.json) before it moves
+    the whole folder into place: an edition appears complete or not at all."""
+    return (root or EDITIONS_DIR) / f".{edition_id}.incoming"
+
+
+def check_no_leftovers(root: Path | None = None, assembling: str | None = None) -> None:
+    """An interrupted `make edition` leaves only its .incoming folder (or, before editions were assembled aside,
+    an edition folder with no manifest.json): either is named, with the command that removes it, and is never taken
+    for an edition (the next one would call it `previous`, and a clean clone could not build it)."""
+    root = root or EDITIONS_DIR
+    if not root.is_dir():
+        return
+    for p in sorted(root.iterdir()):
+        rel = p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p
+        if p.is_dir() and p.name.startswith(".") and p.name.endswith(".incoming") and p.name != f".{assembling}.incoming":
+            raise EditionError(f"{rel} is what an interrupted `make edition` left behind (not an edition); "
+                               f"remove it with: rm -rf {rel}")
+        if p.is_dir() and ID_PATTERN.match(p.name) and not (p / MANIFEST).exists():
+            raise EditionError(f"{rel} has no {MANIFEST}: a half edition left by an interrupted `make edition`; "
+                               f"remove it with: rm -rf {rel}")
+
+
+def list_editions(root: Path | None = None, assembling: str | None = None) -> list[dict]:
+    """Every frozen edition, oldest first (`assembling`: the edition `make edition` is putting together)."""
     root = root or EDITIONS_DIR
     if not root.is_dir():
         return []
+    check_no_leftovers(root, assembling)
     found = [load_edition(p.name, root) for p in sorted(root.iterdir())
              if p.is_dir() and ID_PATTERN.match(p.name) and (p / "edition.json").exists()]
     return sorted(found, key=lambda e: (e["date"], e["id"]))
+
+
+def check_frozen_data(edition: dict, folder: Path) -> None:
+    """The frozen tables are the ones edition.json describes, byte for byte: a changed or missing file is named."""
+    processed = folder / "data" / "processed"
+    for table, info in sorted(edition.get("tables", {}).items()):
+        path = processed / info["file"]
+        rel = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        if not path.is_file():
+            raise EditionError(f"edition {edition['id']}: {rel} (table {table}) is missing from its frozen data")
+        actual = sha256_file(path)
+        if actual != info["sha256"]:
+            raise EditionError(f"edition {edition['id']}: {rel} (table {table}) does not match edition.json "
+                               f"(sha256 {actual[:12]} != {info['sha256'][:12]}): the frozen data was changed")
 
 
 def previous_edition(before_date: str | None = None, root: Path | None = None) -> dict | None:
@@ -117,9 +155,13 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
         raise EditionError(f"edition id {edition_id!r} must look like 2026-11 or 2026-11-23")
     date = date or dt.date.today().isoformat()
     try:
-        dt.date.fromisoformat(date)
+        when = dt.date.fromisoformat(date)
     except ValueError:
         raise EditionError(f"edition date {date!r} is not an ISO date (YYYY-MM-DD)") from None
+    if when > dt.date.today():
+        raise EditionError(f"edition date {date} is in the future (today is {dt.date.today().isoformat()}): an "
+                           f"edition is dated the day it is published")
+    check_no_leftovers()
     target = edition_dir(edition_id)
     if target.exists():
         raise EditionError(f"edition {edition_id} already exists in {target.relative_to(REPO_ROOT)}; editions "
@@ -145,8 +187,7 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
             raise EditionError(f"{config.processed_dir}/{info['file']} does not match its manifest entry "
                                f"(sha256 {actual[:12]} != {info['sha256'][:12]}): run `make data` again")
 
-    incoming = target.with_name(f".{edition_id}.incoming")
-    shutil.rmtree(incoming, ignore_errors=True)
+    incoming = incoming_dir(edition_id)
     for rel in FROZEN:
         src = REPO_ROOT / rel
         if src.is_dir():
@@ -173,10 +214,9 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
         "sources_lock": lock,
     }
     atomic_write_text(incoming / "edition.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    os.replace(incoming, target)
-    log(f"  froze {len(tables)} tables into {target.relative_to(REPO_ROOT)}/"
+    log(f"  froze {len(tables)} tables for edition {edition_id}"
         + ("" if not dirty else " (code not committed: this edition cannot be rebuilt from a commit)"))
-    return target
+    return incoming
 
 
 def _table_period(config: TrackerConfig, table_id: str, path: Path) -> str | None:
@@ -199,7 +239,7 @@ def _excluded(rel: str) -> bool:
     return any(rel.startswith(p) if p.endswith("/") else fnmatch(rel, p) for p in NOT_SOURCE)
 
 
-def prepare_source(edition: dict, dest: Path, from_commit: bool) -> None:
+def prepare_source(edition: dict, dest: Path, from_commit: bool, folder: Path | None = None) -> None:
     """The tree an edition is built from: the code (the working tree, or the edition's commit for a rebuild),
     the edition's frozen data in place of data/, and the editions before it (for its What changed page)."""
     shutil.rmtree(dest, ignore_errors=True)
@@ -230,12 +270,12 @@ def prepare_source(edition: dict, dest: Path, from_commit: bool) -> None:
     if bundle.is_file() and not (dest / "_static/vendor/vega-bundle.js").exists():
         (dest / "_static/vendor").mkdir(parents=True, exist_ok=True)
         shutil.copy2(bundle, dest / "_static/vendor/vega-bundle.js")
-    frozen = edition_dir(edition["id"]) / "data"
+    frozen = (folder or edition_dir(edition["id"])) / "data"
     shutil.copytree(frozen, dest / "data", dirs_exist_ok=True)
-    for older in list_editions():
+    for older in list_editions(assembling=edition["id"]):
         if older["date"] < edition["date"] or (older["date"] == edition["date"] and older["id"] < edition["id"]):
-            shutil.copytree(edition_dir(older["id"]), dest / "editions" / older["id"],
-                            ignore=shutil.ignore_patterns(MANIFEST))
+            # Whole, manifest too: inside the build an edition folder without one is a half edition.
+            shutil.copytree(edition_dir(older["id"]), dest / "editions" / older["id"])
 
 
 def _run_build(src: Path, edition: dict, log) -> Path:
@@ -262,19 +302,24 @@ def manifest_text(edition_id: str, files: dict[str, str]) -> str:
     return json.dumps({"edition": edition_id, "files": files}, indent=1, sort_keys=True) + "\n"
 
 
-def build_edition(edition_id: str, from_commit: bool = False, install: bool = True, log=print) -> Path:
+def build_edition(edition_id: str, from_commit: bool = False, install: bool = True, log=print,
+                  folder: Path | None = None) -> Path:
     """Build one frozen edition and install it; a rebuild must match the recorded manifest byte for byte.
-    With install=False the build is only compared with the manifest (`make verify-edition`)."""
-    edition = load_edition(edition_id)
+    With install=False the build is only compared with the manifest (`make verify-edition`). `folder` is where the
+    edition's frozen files are (editions/<id>, or its .incoming folder while `make edition` assembles it)."""
+    folder = folder or edition_dir(edition_id)
+    edition = json.loads((folder / "edition.json").read_text(encoding="utf-8")) if folder.is_dir() \
+        else load_edition(edition_id)
+    check_frozen_data(edition, folder)
     target = PUBLISHED_DIR / "editions" / edition_id
-    recorded_path = edition_dir(edition_id) / MANIFEST
+    recorded_path = folder / MANIFEST
     if install and target.exists():
         raise EditionError(f"edition {edition_id} is already built at {target}; it is never overwritten "
                            f"(delete the folder yourself to rebuild it)")
     if not install and not recorded_path.exists():
         raise EditionError(f"edition {edition_id} has no editions/{edition_id}/{MANIFEST} to verify against")
     src = SOURCE_DIR / edition_id
-    prepare_source(edition, src, from_commit)
+    prepare_source(edition, src, from_commit, folder)
     built = _run_build(src, edition, log)
     files = file_manifest(built)
     if recorded_path.exists():
@@ -293,6 +338,9 @@ def build_edition(edition_id: str, from_commit: bool = False, install: bool = Tr
     else:
         text = manifest_text(edition_id, files)
         atomic_write_text(recorded_path, text)
+    if folder != edition_dir(edition_id):
+        # Complete now (data, edition.json, manifest.json): into place in one rename.
+        os.replace(folder, edition_dir(edition_id))
     incoming = target.with_name(f".{edition_id}.incoming")
     shutil.rmtree(incoming, ignore_errors=True)
     shutil.copytree(built, incoming)
@@ -315,9 +363,10 @@ def make_edition(config: TrackerConfig, edition_id: str, date: str | None = None
     """Freeze, build, install, then refresh the site's root. A failed build leaves no half edition behind."""
     frozen = freeze(config, edition_id, date, allow_dirty, log)
     try:
-        build_edition(edition_id, log=log)
+        build_edition(edition_id, log=log, folder=frozen)
     except BaseException:
-        # The frozen copy is only an edition once it has been built; keep the build log, drop the freeze.
+        # The frozen copy is only an edition once it has been built; keep the build log, drop the freeze. (Killed
+        # outright, the process leaves only the .incoming folder, which every later command names.)
         shutil.rmtree(frozen, ignore_errors=True)
         raise
     write_root(config, log=log)

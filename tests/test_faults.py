@@ -736,6 +736,79 @@ EDITION_CASES = [
          rf"error: edition 2026-05 dated 2026-05-31 would be older than edition {EDITION} \(2026-06-30\)"),
 ]
 
+def _leftover_incoming(ctx: Ctx) -> None:
+    left = ctx.repo / "editions" / ".2026-12.incoming"
+    shutil.copytree(ctx.repo / "editions" / EDITION / "data", left / "data")
+    (left / "edition.json").write_text('{"id": "2026-12"}\n')
+
+
+def _half_edition(ctx: Ctx) -> None:
+    half = ctx.repo / "editions" / "2026-10"
+    shutil.copytree(ctx.repo / "editions" / EDITION, half)
+    (half / "manifest.json").unlink()
+    meta = json.loads((half / "edition.json").read_text())
+    (half / "edition.json").write_text(json.dumps({**meta, "id": "2026-10", "date": "2026-10-31"}) + "\n")
+
+
+def _frozen_table_changed(ctx: Ctx) -> None:
+    """The edition records its table's checksum; then someone edits the frozen CSV."""
+    frozen = ctx.repo / "editions" / EDITION
+    csv_path = frozen / "data" / "processed" / "recalls_quarterly.csv"
+    meta = json.loads((frozen / "edition.json").read_text())
+    meta["tables"] = {"recalls_quarterly": {"file": "recalls_quarterly.csv", "rows": None, "raw_files": [],
+                                            "sha256": hashlib.sha256(csv_path.read_bytes()).hexdigest()}}
+    (frozen / "edition.json").write_text(json.dumps(meta, indent=1) + "\n")
+    csv_path.write_text(csv_path.read_text().replace(",", ";", 1))
+
+
+def terminated_edition(ctx: Ctx) -> Outcome:
+    """`edition`, sent SIGTERM (a cancelled CI job) once it has frozen the data and is building the site."""
+    today = dt.date.today().isoformat()
+    incoming = ctx.repo / "editions" / ".2026-12.incoming" / "edition.json"
+    proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", "edition", "--id", "2026-12", "--date", today,
+                             "--allow-dirty"], cwd=ctx.repo, env=subprocess_env(ctx.repo, ctx.web),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not incoming.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the edition ended before it could be stopped"
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return Outcome(proc.returncode, out + err)
+
+
+def _no_edition_left(ctx: Ctx) -> None:
+    assert sorted(p.name for p in (ctx.repo / "editions").iterdir()) == [EDITION]
+
+
+EDITION_CASES += [
+    Case("edition-date-in-future", cli("edition", "--id", "2099-01", "--date", "2099-01-01"),
+         r"error: edition date 2099-01-01 is in the future \(today is \d{4}-\d{2}-\d{2}\): an edition is dated the "
+         r"day it is published"),
+    Case("edition-leftover-of-an-interrupted-edition", cli("edition", "--id", "2026-12", "--date", "2026-12-01"),
+         r"error: editions/\.2026-12\.incoming is what an interrupted `make edition` left behind \(not an edition\); "
+         r"remove it with: rm -rf editions/\.2026-12\.incoming", setup=_leftover_incoming),
+    Case("edition-leftover-stops-the-site-build", cli("site"),
+         r"error: editions/\.2026-12\.incoming is what an interrupted `make edition` left behind",
+         setup=_leftover_incoming),
+    Case("edition-half-edition-without-manifest", cli("site"),
+         r"error: editions/2026-10 has no manifest\.json: a half edition left by an interrupted `make edition`; "
+         r"remove it with: rm -rf editions/2026-10", setup=_half_edition),
+    Case("edition-half-edition-is-never-previous", cli("edition", "--id", "2026-12", "--date", "2026-12-01"),
+         r"error: editions/2026-10 has no manifest\.json", setup=_half_edition),
+    Case("edition-frozen-data-changed", cli("verify-edition", EDITION),
+         rf"error: edition {EDITION}: editions/{EDITION}/data/processed/recalls_quarterly\.csv \(table "
+         r"recalls_quarterly\) does not match edition\.json \(sha256 \w{12} != \w{12}\): the frozen data was changed",
+         setup=_frozen_table_changed),
+    Case("edition-stopped-by-sigterm", terminated_edition,
+         r"error: edition stopped by SIGTERM; nothing half-written was kept", code=130, then=_no_edition_left),
+]
+
 CASES = FETCH_CASES + PARSE_CASES + DATA_CASES + CONFIG_CASES + BUILD_CASES + EDITION_CASES
 
 
