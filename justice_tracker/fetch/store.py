@@ -125,10 +125,13 @@ def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path
     slug = candidate.release.slug
     folder = raw_root / slug
     created = _new_dirs(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{candidate.filename[:100]}.", suffix=".part")
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
+    # Everything from the first folder made is inside the try: an interrupt (Ctrl-C, or SIGTERM, which the
+    # `update` command turns into one) at any point still removes the partial file and the new folders.
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{candidate.filename[:100]}.", suffix=".part")
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as out:
             received = client.download(candidate.url, out, candidate.file_size, candidate.filename)
             out.flush()
@@ -136,7 +139,7 @@ def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path
         check_download(tmp, received, candidate)
         return _settle(tmp, candidate, folder, lock, sha256_file(tmp), received)
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
         for made in created:
             if made.exists() and not any(made.iterdir()):
