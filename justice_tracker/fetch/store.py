@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..files import sha256_file
-from ..parsers.base import sniff_container
+from ..parsers.base import ParseError, sniff_container
 from .govuk import Candidate, filename_problem
 from .http import FetchError, HttpClient
 from .lock import SourcesLock
@@ -83,7 +83,10 @@ def check_download(path: Path, received: int, candidate: Candidate) -> None:
     url, promised = candidate.url, expected_type(candidate.content_type, candidate.filename)
     if received == 0:
         raise FetchError(url, f"empty body (expected {candidate.file_size:,} bytes of {candidate.filename})")
-    container = sniff(path)
+    try:
+        container = sniff(path)
+    except ParseError as e:  # a zip bomb (the limits in parsers.base): not stored, so no parser ever meets it
+        raise FetchError(url, f"{candidate.filename}: {str(e).split(': ', 1)[-1]}") from e
     if container == "html" and promised != "text/html":
         raise FetchError(url, f"an HTML page was served instead of {candidate.filename} "
                               f"({promised or 'a file'}): probably an error or login page")
