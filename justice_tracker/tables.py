@@ -105,7 +105,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
             continue  # a numeric, boolean or date column: never text
         if column.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_STARTS).any():
-            changed[name] = column.map(neutralise_formula)
+            neutral = column.map(neutralise_formula)
+            if not neutral.equals(column):  # "-12" starts like a formula and stays as it is
+                changed[name] = neutral
     return frame.assign(**changed) if changed else frame
 
 
