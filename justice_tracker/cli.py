@@ -6,8 +6,11 @@ from the package is imported at the top of this module: the root is set from the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,7 +59,8 @@ def cmd_update(args) -> int:
     from .fetch.schedule import ScheduleError, fetch_schedule
 
     config = load_config(args.config)
-    code = update_from_args(config, args)
+    with _signals_interrupt("update"):
+        code = update_from_args(config, args)
     if args.dry_run:
         return code
     # The publication calendar feeds the "next release" dates; each day's copy is kept, never overwritten.
@@ -73,6 +77,32 @@ def cmd_update(args) -> int:
             code = 1
     _print_data_plan(config)
     return code
+
+
+@contextlib.contextmanager
+def _signals_interrupt(command: str):
+    """SIGTERM (a CI job cancelled, `kill`, a container stopping) and SIGINT become one KeyboardInterrupt naming
+    the signal, so the `finally` blocks run: the partial download is deleted and the lock keeps only whole files.
+    Python's default for SIGTERM is to die on the spot, which left a .part file in data/raw. A second signal
+    while cleaning up is ignored, so the cleanup itself is never cut short."""
+    received: list[str] = []
+
+    def interrupt(signum, frame):
+        if received:
+            return
+        received.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt(f"{command} interrupted by {received[0]}; any partial download was removed, and "
+                                "the files stored before it are kept and recorded in data/sources.lock")
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _print_data_plan(config) -> None:
@@ -195,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api-base", default=None,
                    help="GOV.UK API base URL (default: $JCT_GOVUK_API_BASE, else https://www.gov.uk)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--download-deadline", type=float, default=None, metavar="SECONDS",
+                   help="the most time one file's download may take, retries included (default: 600)")
     p.set_defaults(func=cmd_update)
     sub.add_parser("toc", help="regenerate _toc.yml from tracker.yml").set_defaults(func=cmd_toc)
     p = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")

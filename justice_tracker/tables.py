@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -80,9 +81,40 @@ def load_table_text(config: TrackerConfig, table_id: str, columns: list[str] | N
     return read_text_table(path, columns)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) phones home, =cmd|...
+# ran programs in old Excel), and the processed CSVs are offered for download. Text from a source file (a name,
+# a label) that starts so is written with a leading apostrophe, which spreadsheets read as "this is text".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def neutralise_formula(value):
+    """`value` with an apostrophe in front when it is text a spreadsheet would run as a formula. Numbers, and
+    text that is a plain number ("-12", "+3.5", "-4%", as a table read back as text holds them), are left alone;
+    so is text that already starts with the apostrophe, so writing a table read back gives the same bytes."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with neutralise_formula applied to every text cell (the frame itself when nothing changes)."""
+    changed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
+            continue  # a numeric, boolean or date column: never text
+        if column.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_STARTS).any():
+            neutral = column.map(neutralise_formula)
+            if not neutral.equals(column):  # "-12" starts like a formula and stays as it is
+                changed[name] = neutral
+    return frame.assign(**changed) if changed else frame
+
+
 def table_csv_text(frame: pd.DataFrame) -> str:
-    """Deterministic CSV: same frame, same bytes (LF endings, no index, blanks for missing)."""
-    return frame.to_csv(index=False, lineterminator="\n", na_rep="")
+    """Deterministic CSV: same frame, same bytes (LF endings, no index, blanks for missing), with text that a
+    spreadsheet would run as a formula neutralised (neutralise_formula)."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n", na_rep="")
 
 
 def read_typed(config: TrackerConfig, table_id: str) -> pd.DataFrame:

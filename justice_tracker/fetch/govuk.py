@@ -168,7 +168,7 @@ class Failure:
 
     def describe(self) -> str:
         about = f"{self.title!r} " if self.title else ""
-        return f"[{self.release}] {about}{self.url}: {self.reason}"
+        return printable(f"[{self.release}] {about}{self.url}: {self.reason}")
 
 
 @dataclass
@@ -193,6 +193,20 @@ def _newest(listed: list[tuple[str, str, str | None]], latest: int | None) -> li
     return sorted(listed, key=lambda item: _timestamp(item[2]), reverse=True)[:latest]
 
 
+# Characters that end or reorder a line on a terminal or in a log: control characters (newline, carriage
+# return, escape), line and paragraph separators, and format characters such as the bidi overrides.
+_UNPRINTABLE = ("Cc", "Cf", "Zl", "Zp")
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could end, rewrite or reorder a report line shown as an escape
+    (`\\n`, `\\u202e`), so a title, URL or reason from the API can never forge a line of the report."""
+    if not any(unicodedata.category(ch) in _UNPRINTABLE for ch in text):
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _UNPRINTABLE else ch
+                   for ch in text)
+
+
 def filename_problem(name: str) -> str | None:
     """Why `name` is not a bare file name, or None when it is. The publisher's file name becomes a path under
     data/raw (and a line in the lock), so a folder part, '..', a hidden name or a control character (a newline
@@ -203,7 +217,7 @@ def filename_problem(name: str) -> str | None:
         return "the file name has a path in it"
     if name.startswith("."):
         return "the file name starts with a dot (hidden, or '..')"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in name):
         return "the file name has a control character in it"
     return None
 

@@ -11,6 +11,9 @@
   from elsewhere would be stored (and published) as MoJ data.
 - Every body has a ceiling (the size the publisher lists, else a cap), checked against Content-Length before
   reading and while streaming, so a wrong or hostile server cannot fill the disk or the memory.
+- Every download has an overall deadline (retries, redirects and all): the read timeout only bounds the wait for
+  the next byte, so a server that drips one byte a second would otherwise never time out. The body is read with
+  read1 (whatever has arrived, up to a chunk), so the deadline is checked at least once per read timeout.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 
 from ..errors import FetchError  # noqa: F401 (re-exported)
 
@@ -33,6 +37,8 @@ CHUNK = 1 << 16
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # generous: every sample file in ../shared is under 3 MB
 MAX_JSON_BYTES = 20 * 1024 * 1024  # generous: the whole recorded cassette of API answers is 3 MB
 MAX_REDIRECTS = 5
+# The slowest sample file (3 MB) takes seconds; ten minutes is a slow line, not a stalled or hostile server.
+DOWNLOAD_DEADLINE = 600.0
 # Where the publisher serves attachments: its asset host, and www.gov.uk for the old /government/uploads/ URLs.
 PUBLISHER_HOSTS = ("assets.publishing.service.gov.uk", "www.gov.uk")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -98,20 +104,63 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
     return float(value) if value.strip().isdigit() else None
 
 
-def _capped(response: requests.Response, shown: str, limit: int, what: str) -> Iterator[bytes]:
+class _Deadline:
+    """The time one download may take in all, on the client's clock; `None` seconds means no deadline."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float]):
+        self.seconds, self.clock = seconds, clock
+        self.ends = None if seconds is None else clock() + seconds
+
+    def passed(self) -> bool:
+        return self.ends is not None and self.clock() >= self.ends
+
+    def check(self, shown: str, received: int | None = None) -> None:
+        if self.passed():
+            got = "" if received is None else f" ({received:,} bytes received)"
+            raise FetchError(shown, f"not finished within the {self.seconds:g} s allowed for one download{got}; "
+                                    "stopped: the server is too slow or stalled")
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: each read returns what the socket has (at most CHUNK bytes) instead of waiting
+    for a full chunk, so a caller between two reads sees a slow body. urllib3's errors become requests' own,
+    as iter_content would raise them."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # not a urllib3 response (a test double): iter_content is all there is
+        yield from response.iter_content(CHUNK)
+        return
+    try:
+        while True:
+            chunk = read1(CHUNK, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as e:
+        raise requests.exceptions.ReadTimeout(e) from e
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError) as e:
+        raise requests.exceptions.ChunkedEncodingError(e) from e
+    except urllib3.exceptions.DecodeError as e:
+        raise requests.exceptions.ContentDecodingError(e) from e
+
+
+def _capped(response: requests.Response, shown: str, limit: int, what: str,
+            deadline: _Deadline | None = None) -> Iterator[bytes]:
     """The body in chunks, stopping with a FetchError at the first chunk that would pass `limit` bytes, so an
     oversized body is never read (let alone stored) to its end. `what` says whose limit it is, for the message.
     A Content-Length already over the limit fails before any byte is read; it is only trusted when the body is
-    not compressed, because then it counts the bytes that will be written."""
+    not compressed, because then it counts the bytes that will be written. Past the deadline, the next chunk
+    fails too."""
     declared = response.headers.get("Content-Length", "").strip()
     encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
     if declared.isdigit() and not encoded and int(declared) > limit:
         raise FetchError(shown, f"Content-Length is {int(declared):,} bytes, more than {what}; not downloaded")
     received = 0
-    for chunk in response.iter_content(CHUNK):
+    for chunk in _chunks(response):
         received += len(chunk)
         if received > limit:
             raise FetchError(shown, f"the body is larger than {what}: stopped reading at {received:,} bytes")
+        if deadline is not None:
+            deadline.check(shown, received)
         yield chunk
 
 
@@ -130,8 +179,12 @@ class HttpClient:
         allowed: Iterable[str] | None = None,
         max_download: int = MAX_DOWNLOAD_BYTES,
         max_json: int = MAX_JSON_BYTES,
+        deadline: float | None = DOWNLOAD_DEADLINE,
     ):
-        """`allowed`: the origins files may come from, allowed_hosts(api_base) (default: the publisher's only)."""
+        """`allowed`: the origins files may come from, allowed_hosts(api_base) (default: the publisher's only).
+        `deadline`: seconds one download (or one JSON answer) may take in all, retries included; None: no limit."""
+        if deadline is not None and not deadline > 0:
+            raise ValueError(f"deadline must be a positive number of seconds, got {deadline}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.session = session or requests.Session()
@@ -145,6 +198,7 @@ class HttpClient:
         self.allowed = frozenset(allowed) if allowed is not None else allowed_hosts()
         self.max_download = max_download
         self.max_json = max_json
+        self.deadline = deadline
         self._last_request: float | None = None
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
@@ -152,8 +206,10 @@ class HttpClient:
         Redirects may stay on the URL's own host (the API's: GOV.UK redirects moved pages) or go to an allowed
         host, nowhere else; the body is capped at max_json bytes."""
         allowed = self.allowed | ({origin(url)} - {""})
+        deadline = _Deadline(self.deadline, self.clock)
         body = self._get(url, params, allowed, lambda response, shown: b"".join(
-            _capped(response, shown, self.max_json, f"the {self.max_json:,} bytes allowed for a JSON answer")))
+            _capped(response, shown, self.max_json, f"the {self.max_json:,} bytes allowed for a JSON answer",
+                    deadline)), deadline)
         try:
             return json.loads(body)
         except ValueError as e:
@@ -164,7 +220,8 @@ class HttpClient:
 
         The URL and every redirect must be on an allowed host: checked here as well as at discovery, so no
         caller can fetch a file from elsewhere. The body may not pass `expected` (the publisher's file_size for
-        `name`) nor max_download; the check comes before each write, so `out` never holds more than the limit."""
+        `name`) nor max_download; the check comes before each write, so `out` never holds more than the limit.
+        The whole download, retries included, must end within `deadline` seconds, else a FetchError."""
         if not is_allowed(url, self.allowed):
             raise FetchError(url, f"{origin(url) or 'this URL'} is not an allowed host for files "
                                   f"({', '.join(sorted(self.allowed))}); not fetched")
@@ -172,17 +229,18 @@ class HttpClient:
             limit, what = expected, f"the {expected:,} bytes the publisher lists for {name or 'this file'}"
         else:
             limit, what = self.max_download, f"the download cap of {self.max_download:,} bytes"
+        deadline = _Deadline(self.deadline, self.clock)
 
         def stream(response: requests.Response, shown: str) -> int:
             out.seek(0)
             out.truncate()
             written = 0
-            for chunk in _capped(response, shown, limit, what):
+            for chunk in _capped(response, shown, limit, what, deadline):
                 out.write(chunk)
                 written += len(chunk)
             return written
 
-        return self._get(url, None, self.allowed, stream)
+        return self._get(url, None, self.allowed, stream, deadline)
 
     def _throttle(self, url: str) -> None:
         # The pause is politeness to the publisher; a mirror on this machine (tests, a local copy) needs none.
@@ -242,7 +300,7 @@ class HttpClient:
             raise _Retryable(f"connection dropped while reading the body ({e})") from e
 
     def _get(self, url: str, params: dict[str, Any] | None, allowed: frozenset[str],
-             consume: Callable[[requests.Response, str], T]) -> T:
+             consume: Callable[[requests.Response, str], T], deadline: _Deadline) -> T:
         shown = requests.Request("GET", url, params=params).prepare().url or url  # the URL with its query string
         attempt = 1
         while True:
@@ -254,5 +312,9 @@ class HttpClient:
                 wait = self.backoff * 2 ** (attempt - 1)
                 if problem.retry_after is not None:
                     wait = max(wait, problem.retry_after)
-                self.sleep(min(wait, MAX_WAIT))
+                wait = min(wait, MAX_WAIT)
+                if deadline.ends is not None and deadline.clock() + wait >= deadline.ends:
+                    raise FetchError(shown, f"{problem.reason}; no time left for another attempt within the "
+                                            f"{deadline.seconds:g} s allowed for one download") from problem
+                self.sleep(wait)
                 attempt += 1

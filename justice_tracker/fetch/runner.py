@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from ..config import TrackerConfig
 from ..files import sha256_file
-from .govuk import Candidate, Discoverer, Discovery, Failure, GovUkApi, Skipped, resolve_api_base
-from .http import DEFAULT_MIN_INTERVAL, FetchError, HttpClient, allowed_hosts, user_agent
+from .govuk import Candidate, Discoverer, Discovery, Failure, GovUkApi, Skipped, printable, resolve_api_base
+from .http import DEFAULT_MIN_INTERVAL, DOWNLOAD_DEADLINE, FetchError, HttpClient, allowed_hosts, user_agent
 from .lock import LOCK_FILE, LockedClassification, LockedPublication, LockEntry, SourcesLock
 from .releases import Release
 from .store import Stored, download_into_store
@@ -76,8 +76,9 @@ class UpdateSummary:
             for c in self.to_fetch:
                 if (c.release.id, c.publication.base_path) != page:
                     page = (c.release.id, c.publication.base_path)
-                    lines.append(f"[{c.release.id}] {c.publication.title} ({c.publication.base_path})")
-                lines.append(f"    {c.title} | {c.classification.describe()} | {c.file_size:,} bytes | {c.url}")
+                    lines.append(printable(f"[{c.release.id}] {c.publication.title} ({c.publication.base_path})"))
+                lines.append("    " + printable(f"{c.title} | {c.classification.describe()} | {c.file_size:,} bytes | "
+                                              f"{c.url}"))
         else:
             lines.append(f"update: {len(self.new)} new, {len(self.revised)} revised, {self.unchanged_count} unchanged, "
                          f"{len(self.restored)} restored, {len(self.failures)} failed "
@@ -85,9 +86,9 @@ class UpdateSummary:
             for c, s in self.stored:
                 if s.status != "unchanged":
                     beside = f", beside {s.previous}" if s.previous else ""
-                    lines.append(f"  {s.status:<9}{s.path}  ({c.classification.describe()}{beside})")
+                    lines.append(printable(f"  {s.status:<9}{s.path}  ({c.classification.describe()}{beside})"))
         for failure in self.failures:
-            lines.append(f"  FAILED   {failure.describe()}")
+            lines.append(f"  FAILED   {failure.describe()}")  # printable already
         return "\n".join(lines)
 
 
@@ -159,12 +160,14 @@ def run_update(
     only: list[str] | None = None,
     min_interval: float = DEFAULT_MIN_INTERVAL,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = DOWNLOAD_DEADLINE,
 ) -> UpdateSummary:
     """Discover, then (unless dry_run) download what is new into raw_root and record it in lock_path.
 
     raw_root defaults to the first of tracker.yml's raw_dirs (data/raw), lock_path to data/sources.lock.
     A dry run makes the same GOV.UK requests but writes nothing. The lock is saved once at the end (also when
     the run is interrupted), with an entry for each file that was stored; failed files leave no trace.
+    `deadline`: seconds one download may take in all (a stalled or dripping server fails with its URL).
     """
     releases = _select(config.releases, only)
     raw_root = Path(raw_root) if raw_root is not None else config.download_dir()
@@ -173,7 +176,7 @@ def run_update(
     api_base = resolve_api_base(api_base)
     # Files only from the publisher's hosts, or the mirror's when the API base is one: the same list as discovery.
     client = HttpClient(session, agent=user_agent(config.site.repository_url), min_interval=min_interval, sleep=sleep,
-                        allowed=allowed_hosts(api_base))
+                        allowed=allowed_hosts(api_base), deadline=deadline)
     api = GovUkApi(client, api_base)
 
     with tqdm(desc="reading GOV.UK pages", unit="page", disable=not progress, leave=False) as pages:
@@ -207,6 +210,7 @@ def run_update(
 def update_from_args(config: TrackerConfig, args: argparse.Namespace) -> int:
     """Run `update` with parsed options, print the summary, return the exit code (0 ok, 1 something failed)."""
     summary = run_update(config, api_base=args.api_base, dry_run=args.dry_run, only=args.only,
-                         progress=not args.no_progress)
+                         progress=not args.no_progress,
+                         deadline=getattr(args, "download_deadline", None) or DOWNLOAD_DEADLINE)
     print(summary.report())
     return summary.exit_code

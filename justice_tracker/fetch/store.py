@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..files import sha256_file
-from ..parsers.base import sniff_container
+from ..parsers.base import ParseError, sniff_container
 from .govuk import Candidate, filename_problem
 from .http import FetchError, HttpClient
 from .lock import SourcesLock
@@ -83,7 +83,10 @@ def check_download(path: Path, received: int, candidate: Candidate) -> None:
     url, promised = candidate.url, expected_type(candidate.content_type, candidate.filename)
     if received == 0:
         raise FetchError(url, f"empty body (expected {candidate.file_size:,} bytes of {candidate.filename})")
-    container = sniff(path)
+    try:
+        container = sniff(path)
+    except ParseError as e:  # a zip bomb (the limits in parsers.base): not stored, so no parser ever meets it
+        raise FetchError(url, f"{candidate.filename}: {str(e).split(': ', 1)[-1]}") from e
     if container == "html" and promised != "text/html":
         raise FetchError(url, f"an HTML page was served instead of {candidate.filename} "
                               f"({promised or 'a file'}): probably an error or login page")
@@ -125,10 +128,13 @@ def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path
     slug = candidate.release.slug
     folder = raw_root / slug
     created = _new_dirs(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{candidate.filename[:100]}.", suffix=".part")
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
+    # Everything from the first folder made is inside the try: an interrupt (Ctrl-C, or SIGTERM, which the
+    # `update` command turns into one) at any point still removes the partial file and the new folders.
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{candidate.filename[:100]}.", suffix=".part")
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as out:
             received = client.download(candidate.url, out, candidate.file_size, candidate.filename)
             out.flush()
@@ -136,7 +142,7 @@ def download_into_store(client: HttpClient, candidate: Candidate, raw_root: Path
         check_download(tmp, received, candidate)
         return _settle(tmp, candidate, folder, lock, sha256_file(tmp), received)
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
         for made in created:
             if made.exists() and not any(made.iterdir()):

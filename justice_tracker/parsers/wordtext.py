@@ -83,32 +83,58 @@ def _doc_text(path: Path) -> str:
     ccp_text = struct.unpack_from("<i", word, lw_start + 2 + 12)[0]  # FibRgLw97.ccpText
     fclcb_start = lw_start + 2 + 4 * cslw + 2
     fc_clx, lcb_clx = struct.unpack_from("<II", word, fclcb_start + 8 * _CLX_INDEX_IN_FIBRGFCLCB)
+    if ccp_text < 0:
+        raise ParseError(path, f"the FIB gives a negative main text length (ccpText {ccp_text})")
+    if fc_clx + lcb_clx > len(table):
+        raise ParseError(path, f"the FIB puts the piece table (Clx) at bytes {fc_clx:,}-{fc_clx + lcb_clx:,} of "
+                               f"the {table_name} stream, which has {len(table):,} bytes")
     pieces = _piece_table(path, table[fc_clx:fc_clx + lcb_clx])
     out = []
-    for cp_start, cp_end, fc in pieces:
+    for cp_start, cp_end, fc in pieces:  # a bounded list: each piece takes 12 bytes of the Clx
         if cp_start >= ccp_text:
             break  # past the main document: footnotes, headers, comments follow
         count = min(cp_end, ccp_text) - cp_start
-        if fc & _FC_COMPRESSED:
-            offset = (fc & ~_FC_COMPRESSED) // 2
-            out.append(word[offset:offset + count].decode("cp1252", errors="replace"))
-        else:
-            out.append(word[fc:fc + 2 * count].decode("utf-16-le", errors="replace"))
+        compressed = bool(fc & _FC_COMPRESSED)
+        offset = (fc & ~_FC_COMPRESSED) // 2 if compressed else fc
+        size = count if compressed else 2 * count
+        if offset + size > len(word):
+            raise ParseError(path, f"a text piece (characters {cp_start:,}-{cp_end:,}) lies at bytes "
+                                   f"{offset:,}-{offset + size:,}, past the end of the {len(word):,}-byte "
+                                   "WordDocument stream")
+        chunk = word[offset:offset + size]
+        out.append(chunk.decode("cp1252", errors="replace") if compressed else chunk.decode("utf-16-le",
+                                                                                              errors="replace"))
     return "".join(out)
 
 
 def _piece_table(path: Path, clx: bytes) -> list[tuple[int, int, int]]:
     """(first CP, end CP, fc) of each text piece. The Clx is zero or more Prc (0x01, 2-byte size, grpprl)
-    followed by one Pcdt (0x02, 4-byte size, PlcPcd)."""
+    followed by one Pcdt (0x02, 4-byte size, PlcPcd). Every size is checked before it is used: a negative or
+    oversized one, or pieces whose character positions go backwards, is a ParseError naming the file, so the
+    walk always moves forward and ends."""
     pos = 0
     while pos < len(clx) and clx[pos] == 0x01:
-        pos += 3 + struct.unpack_from("<h", clx, pos + 1)[0]
+        if pos + 3 > len(clx):
+            raise ParseError(path, f"the Clx ends inside a property record (Prc) at byte {pos:,}")
+        grpprl = struct.unpack_from("<h", clx, pos + 1)[0]  # cbGrpprl: signed in [MS-DOC], at most 0x3FA2
+        if not 0 <= grpprl <= 0x3FA2 or pos + 3 + grpprl > len(clx):
+            raise ParseError(path, f"a property record (Prc) in the Clx at byte {pos:,} has an impossible size "
+                                   f"{grpprl:,} (the Clx has {len(clx):,} bytes)")
+        pos += 3 + grpprl  # at least 3: the walk moves forward
     if pos >= len(clx) or clx[pos] != 0x02:
         raise ParseError(path, "no piece table (Pcdt) in the Clx of the Word table stream")
-    size = struct.unpack_from("<I", clx, pos + 1)[0]
+    if pos + 5 > len(clx):
+        raise ParseError(path, "the Clx ends inside the piece table's header")
+    size = struct.unpack_from("<i", clx, pos + 1)[0]  # lcb: a signed 32-bit size
+    if size < 16 or (size - 4) % 12 or pos + 5 + size > len(clx):
+        raise ParseError(path, f"the piece table (PlcPcd) has an impossible size {size:,} (it must be 4 + 12 per "
+                               f"piece, and {len(clx) - pos - 5:,} bytes are left in the Clx)")
     plc = clx[pos + 5:pos + 5 + size]
-    n = (len(plc) - 4) // 12  # n+1 CPs of 4 bytes, n piece descriptors of 8 bytes
+    n = (size - 4) // 12  # n+1 CPs of 4 bytes, n piece descriptors of 8 bytes
     cps = struct.unpack_from(f"<{n + 1}i", plc, 0)
+    if cps[0] < 0 or any(b < a for a, b in zip(cps, cps[1:])):
+        raise ParseError(path, f"the piece table's character positions are negative or go backwards ({cps[:8]}"
+                               f"{'...' if n > 7 else ''})")
     pieces = []
     for i in range(n):
         fc = struct.unpack_from("<I", plc, 4 * (n + 1) + 8 * i + 2)[0]
