@@ -59,7 +59,8 @@ def cmd_update(args) -> int:
     from .fetch.schedule import ScheduleError, fetch_schedule
 
     config = load_config(args.config)
-    with _signals_interrupt("update"):
+    with _signals_interrupt("update", "any partial download was removed, and the files stored before it are kept "
+                            "and recorded in data/sources.lock"):
         code = update_from_args(config, args)
     if args.dry_run:
         return code
@@ -80,7 +81,7 @@ def cmd_update(args) -> int:
 
 
 @contextlib.contextmanager
-def _signals_interrupt(command: str):
+def _signals_interrupt(command: str, cleaned: str, signals=(signal.SIGTERM, signal.SIGINT)):
     """SIGTERM (a CI job cancelled, `kill`, a container stopping) and SIGINT become one KeyboardInterrupt naming
     the signal, so the `finally` blocks run: the partial download is deleted and the lock keeps only whole files.
     Python's default for SIGTERM is to die on the spot, which left a .part file in data/raw. A second signal
@@ -91,13 +92,12 @@ def _signals_interrupt(command: str):
         if received:
             return
         received.append(signal.Signals(signum).name)
-        raise KeyboardInterrupt(f"{command} interrupted by {received[0]}; any partial download was removed, and "
-                                "the files stored before it are kept and recorded in data/sources.lock")
+        raise KeyboardInterrupt(f"{command} interrupted by {received[0]}; {cleaned}")
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
         yield
     finally:
@@ -251,10 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     _set_project_root(args.config)
     from .errors import ConfigError
 
-    _stop_cleanly_on_sigterm(args.command)
-
     try:
-        return args.func(args)
+        # Every command, SIGTERM'd (a CI job cancelled), unwinds like Ctrl-C: a half-assembled edition, a partial
+        # download or a build's temporary folders are removed by the cleanup that runs on the way out.
+        with _signals_interrupt(args.command, "nothing half-written was kept", (signal.SIGTERM,)):
+            return args.func(args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -265,21 +266,6 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl-C: one line, not a traceback (writes are atomic; a build publishes only at its very end).
         print(f"error: {e or f'{args.command} interrupted'}", file=sys.stderr)
         return 130
-
-
-def _stop_cleanly_on_sigterm(command: str) -> None:
-    """A SIGTERM (a CI job cancelled, `kill`, a container stopping) unwinds like Ctrl-C: every step's cleanup runs
-    (a half-assembled edition, a partial download, a build's temporary folders are removed) and one line says so."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt(f"{command} stopped by SIGTERM; nothing half-written was kept")
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

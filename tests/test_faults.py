@@ -806,7 +806,7 @@ EDITION_CASES += [
          r"recalls_quarterly\) does not match edition\.json \(sha256 \w{12} != \w{12}\): the frozen data was changed",
          setup=_frozen_table_changed),
     Case("edition-stopped-by-sigterm", terminated_edition,
-         r"error: edition stopped by SIGTERM; nothing half-written was kept", code=130, then=_no_edition_left),
+         r"error: edition interrupted by SIGTERM; nothing half-written was kept", code=130, then=_no_edition_left),
 ]
 
 CASES = FETCH_CASES + PARSE_CASES + DATA_CASES + CONFIG_CASES + BUILD_CASES + EDITION_CASES
