@@ -202,8 +202,9 @@
       if (view) { view.finalize(); }
       view = result;
       var svg = viewEl.querySelector("svg");
-      if (svg) { svg.setAttribute("role", "img"); svg.setAttribute("aria-label", text); }
-      viewEl.setAttribute("data-drawn", String(mine));
+      if (svg) { svg.setAttribute("role", "img"); svg.setAttribute("aria-label", "Line chart of the scenario. " + text); }
+      viewEl.setAttribute("data-drawn", "true");
+      viewEl.setAttribute("data-drawn-count", String(mine));
     }).catch(function (err) { still(); console.error("scenario chart: " + err); });
   }
 
