@@ -171,6 +171,9 @@
     document.getElementById("jct-scenario-lowest").textContent = people(result.lowest.headroom) +
       " places, week of " + day(result.lowest.date);
     document.getElementById("jct-scenario-sentence").textContent = text;
+    // The visible summary under the chart described the default scenario; it now describes the one drawn.
+    var summary = figure ? figure.querySelector(".jct-chart-summary") : null;
+    if (summary) { summary.textContent = "The chart shows the scenario set by the levers above. " + text; }
     root.setAttribute("data-weeks", JSON.stringify(weeks.map(function (w) { return [w.population, w.capacity]; })));
     toAddress();
     if (csvUrl) { URL.revokeObjectURL(csvUrl); }

@@ -34,7 +34,9 @@ def _matches_model(page, weekly, estate: str, levers: dict) -> None:
     weeks = model.project(model.start_of(weekly, estate), levers)
     shown = json.loads(page.locator("#jct-scenario").get_attribute("data-weeks"))
     assert shown == [[w.population, w.capacity] for w in weeks]
-    assert page.locator("#jct-scenario-sentence").inner_text() == model.sentence(estate, weeks, levers["margin"])
+    text = model.sentence(estate, weeks, levers["margin"])
+    assert page.locator("#jct-scenario-sentence").inner_text() == text
+    assert page.locator("#chart-scenario .jct-chart-summary").inner_text().endswith(text)
     result = model.outcome(weeks)
     assert page.locator("#jct-scenario-lowest").inner_text() == (
         f"{result.lowest.headroom:,} places, week of {model.fmt_day(result.lowest.date)}")
