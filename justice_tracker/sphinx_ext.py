@@ -22,6 +22,8 @@ from .templates import render
 
 VEGA_BUNDLE = "vendor/vega-bundle.js"
 CHARTS_JS = "jct-charts.js"
+# The scenario explorer's script: only on the page that carries the explorer (data-jct-scenario).
+SCENARIO_JS = "jct-scenario.js"
 EDITIONS_JS = "jct-editions.js"
 
 
@@ -135,6 +137,10 @@ def _page_context(app, pagename, templatename, context, doctree):
             asset = _deferred(asset)
         if name.endswith(EDITIONS_JS) and not editioned:
             continue
+        if name.endswith(SCENARIO_JS):
+            if "data-jct-scenario" not in body:
+                continue
+            asset = _deferred(asset)
         kept.append(asset)
     context["script_files"] = kept
     css = context.get("css_files")
