@@ -475,7 +475,9 @@ def write_chart_page(chart_id: str, context: dict, table_html: str = "") -> None
     page = render("chart_page.html", publisher=PUBLISHER, edition_line=edition_line(), share_tags=tags,
                   canonical=url if absolute else "", back=f"../../{page_path()}.html#chart-{chart_id}",
                   static_root="../../", table_html=table_html, **dict(context, embed_code=embed))
-    atomic_write_text(CHARTS_DIR / chart_id / "index.html", page, durable=False)
+    from .csp import with_policy
+
+    atomic_write_text(CHARTS_DIR / chart_id / "index.html", with_policy(page), durable=False)
 
 
 def fmt_int(n) -> str:

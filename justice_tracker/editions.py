@@ -451,8 +451,10 @@ def write_root(config: TrackerConfig, log=print) -> None:
 
 
 def _page(template: str, **context) -> str:
+    from .csp import with_policy
+
     # Jinja drops a template's last newline; the files it writes end with one.
-    return render(template, **context) + "\n"
+    return with_policy(render(template, **context)) + "\n"
 
 
 def redirect_page(target: str, title: str) -> str:

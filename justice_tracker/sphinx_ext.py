@@ -219,6 +219,13 @@ def _html_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _content_security_policy(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        from .csp import add_policies
+
+        add_policies(Path(app.outdir))
+
+
 def setup(app):
     app.add_config_value("jct_html_fingerprint", _html_fingerprint(), "html")
     _remembered_stems()
@@ -227,4 +234,5 @@ def setup(app):
     app.add_js_file(EDITIONS_JS, loading_method="defer")
     app.add_css_file("jct-icons.css")
     app.connect("html-page-context", _page_context, priority=900)
+    app.connect("build-finished", _content_security_policy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
