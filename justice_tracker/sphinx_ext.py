@@ -119,7 +119,8 @@ def _unblock_first_paint(app, templatename, context) -> None:
       for DOMContentLoaded or works on its own elements: the copy, toggle and tab buttons, search-word
       highlighting);
     - documentation_options.js, which the inline scripts after it extend, is written into the page instead;
-    - the stylesheets for code, toggles and sphinx-design are linked only from pages that have any.
+    - the stylesheets for code, toggles and sphinx-design are linked only from pages that have any;
+    - a script linked twice is linked once.
     The search page is left alone: its searchtools.js, loaded in its body, calls doctools.js at once."""
     if templatename != "page.html":
         return
@@ -136,9 +137,15 @@ def _unblock_first_paint(app, templatename, context) -> None:
     if context.get("css_files") is not None:
         context["css_files"] = [c for c in context["css_files"] if wanted(c)]
     options = _documentation_options(app.outdir)
-    scripts = []
+    scripts, seen = [], set()
     for asset in context["script_files"]:
         name = _name(asset)
+        # Jupyter Book links every script in _static/ and setup() links jct-editions.js again, deferred. While the
+        # first copy ran in <head>, before the page had an edition line, it did nothing; deferred, both would
+        # add the "newer edition" notice.
+        if name and name in seen:
+            continue
+        seen.add(name)
         if name.endswith("documentation_options.js") and options:
             asset = _JavaScript("", priority=getattr(asset, "priority", 500), body=options)
         elif name and not _body(asset) and not {"defer", "async"} & set(getattr(asset, "attributes", {}) or {}):
