@@ -115,6 +115,68 @@ def _name_nav_toggles(context) -> None:
     context["generate_toctree_html"] = named
 
 
+# Stylesheets for what a page may not contain: highlighted code (Pygments; copybutton puts its buttons on code
+# blocks), toggles and dropdowns (sphinx-togglebutton), sphinx-design's grids, cards and tabs.
+_ONLY_WITH = {"pygments.css": r'class="highlight', "copybutton.css": r'class="highlight',
+              "togglebutton.css": r'class="[^"]*\b(toggle|dropdown)\b', "sphinx-design.min.css": r'class="[^"]*\bsd-'}
+
+
+def _documentation_options(outdir) -> str:
+    """Sphinx's own documentation_options.js as this build wrote it (static files are copied before the pages
+    are written), or "" when it is not there or could not be inlined safely."""
+    path = Path(outdir) / "_static" / "documentation_options.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    return "" if "</" in text else text
+
+
+def _unblock_first_paint(app, templatename, context) -> None:
+    """A page paints nothing until every stylesheet and classic <script src> in its <head> has arrived, and on a
+    slow phone connection (Lighthouse's "Slow 4G": 562.5 ms a request, six requests at a time to one host) the
+    theme's 11 stylesheets and 8 scripts took four rounds of requests: every chapter painted at 3.3-3.9 s, over the
+    3 s budget (tests/test_first_paint.py). What is left blocking is six stylesheets, one round (with
+    _templates/static/webpack-macros.html, which links basic.css directly and drops two script preloads):
+    - the scripts are deferred, which keeps their order: none has to run before the page is parsed (each waits
+      for DOMContentLoaded or works on its own elements: the copy, toggle and tab buttons, search-word
+      highlighting);
+    - documentation_options.js, which the inline scripts after it extend, is written into the page instead;
+    - the stylesheets for code, toggles and sphinx-design are linked only from pages that have any;
+    - a script linked twice is linked once.
+    The search page is left alone: its searchtools.js, loaded in its body, calls doctools.js at once."""
+    if templatename != "page.html":
+        return
+    import re
+
+    from sphinx.builders.html._assets import _JavaScript
+
+    body = context.get("body", "")
+
+    def wanted(stylesheet) -> bool:
+        pattern = _ONLY_WITH.get(_name(stylesheet).rsplit("/", 1)[-1])
+        return pattern is None or re.search(pattern, body) is not None
+
+    if context.get("css_files") is not None:
+        context["css_files"] = [c for c in context["css_files"] if wanted(c)]
+    options = _documentation_options(app.outdir)
+    scripts, seen = [], set()
+    for asset in context["script_files"]:
+        name = _name(asset)
+        # Jupyter Book links every script in _static/ and setup() links jct-editions.js again, deferred. While the
+        # first copy ran in <head>, before the page had an edition line, it did nothing; deferred, both would
+        # add the "newer edition" notice.
+        if name and name in seen:
+            continue
+        seen.add(name)
+        if name.endswith("documentation_options.js") and options:
+            asset = _JavaScript("", priority=getattr(asset, "priority", 500), body=options)
+        elif name and not _body(asset) and not {"defer", "async"} & set(getattr(asset, "attributes", {}) or {}):
+            asset = _deferred(asset)
+        scripts.append(asset)
+    context["script_files"] = scripts
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     _name_nav_toggles(context)
     scripts = context.get("script_files")
@@ -143,6 +205,7 @@ def _page_context(app, pagename, templatename, context, doctree):
             asset = _deferred(asset)
         kept.append(asset)
     context["script_files"] = kept
+    _unblock_first_paint(app, templatename, context)
     css = context.get("css_files")
     if css is not None:
         context["css_files"] = [c for c in css if "thebe" not in _name(c).lower()]

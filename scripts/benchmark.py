@@ -18,13 +18,18 @@ Sections, in the order they run (all by default):
            requests from an empty cache; further page = the requests whose URL the home page did not already
            fetch (a warm HTTP cache). Targets: first visit <= 700 KB, further page <= 50 KB (KB = 1,000 bytes);
            the ratio is "x of target".
+           Then first paint: the front page (from the site's root, which redirects to it, and on its own) and
+           every chapter (tracker.yml's toc entries under book/chapters/), each loaded --paint-runs times from
+           an empty cache under Lighthouse's mobile "Slow 4G" emulation (CDP: 562.5 ms a request, 1.6 Mbit/s x
+           0.9 down, 750 kbit/s x 0.9 up, the CPU slowed --cpu-slowdown times, 4 as Lighthouse; the site served
+           gzipped; see tests/support/first_paint.py). First Contentful Paint, median, against a 3 s budget.
   build    scripts/benchmark_build.py: plain serial papermill (baseline, estimated from a stratified sample of
            the notebooks unless --serial-all) against the tracker's parallel full build and no-op rebuild.
            It rebuilds _build/html (as `make book` does) and takes about 6 minutes on 2 cores.
 
 Usage:
-  .venv/bin/python scripts/benchmark.py                         # everything, about 7 minutes on 2 cores
-  .venv/bin/python scripts/benchmark.py --skip-build            # ingest, readers, pages (under a minute)
+  .venv/bin/python scripts/benchmark.py                         # everything, about 9 minutes on 2 cores
+  .venv/bin/python scripts/benchmark.py --skip-build            # ingest, readers, pages (about 3 minutes)
   .venv/bin/python scripts/benchmark.py --only pages --site _build/site/2026-12
   .venv/bin/python scripts/benchmark.py --only readers --repeats 9 --json /tmp/bench.json
 The pages section needs a built site (make book) and Debian's chromium (make browser).
@@ -501,6 +506,50 @@ def _short(url: str, base: str) -> str:
     return url[len(base) + 1:] if url.startswith(base) else url
 
 
+def _first_paints(browser, site: Path, args) -> dict:
+    from support import first_paint as fp
+
+    pages = [(f"front page, from the root ({fp.FRONT_PAGE[0]} -> {fp.FRONT_PAGE[1]})", *fp.FRONT_PAGE),
+             (f"front page ({fp.FRONT_PAGE[1]})", fp.FRONT_PAGE[1], None)]
+    pages += [(f"chapter: {Path(page).stem}", page, None) for page in fp.CHAPTER_PAGES]
+    out = {}
+    with fp.serve_gzipped(site) as base:
+        for label, page, lands_on in pages:
+            if not (site / page).is_file():
+                print(f"  {page}: not in the site, skipped")
+                continue
+            runs = [fp.measure(browser, base, page, lands_on, cpu_slowdown=args.cpu_slowdown)
+                    for _ in range(args.paint_runs)]
+            fcp = statistics.median(r["fcp_ms"] for r in runs)
+            typical = min(runs, key=lambda r: abs(r["fcp_ms"] - fcp))
+            out[label] = {"page": page, "lands_on": lands_on, "fcp_ms": fcp, "runs_ms": [r["fcp_ms"] for r in runs],
+                          "own_fcp_ms": statistics.median(r["own_fcp_ms"] for r in runs),
+                          "x_budget": fcp / fp.BUDGET_MS, "pass": fcp <= fp.BUDGET_MS,
+                          "bytes_before_paint": typical["bytes_before_paint"],
+                          "requests_before_paint": typical["requests_before_paint"],
+                          "render_blocking": [_short(u, base) for u in typical["render_blocking"]]}
+    return {"budget_ms": fp.BUDGET_MS, "cpu_slowdown": args.cpu_slowdown, "runs": args.paint_runs,
+            "network": dict(fp.SLOW_4G), "pages": out}
+
+
+def _print_first_paints(paints: dict, args) -> None:
+    net = paints["network"]
+    print(f"\nFirst Contentful Paint on slow 4G (CDP: {net['latency']} ms a request, "
+          f"{net['downloadThroughput'] * 8 / 1024:,.2f} kbit/s down, {net['uploadThroughput'] * 8 / 1024:,.0f} kbit/s up "
+          "(kbit = 1,024 bits, as Lighthouse), "
+          f"CPU slowed {paints['cpu_slowdown']:g}x; site served gzipped over HTTP/1.0, six connections; median of "
+          f"{paints['runs']} loads from an empty cache; budget {paints['budget_ms'] / 1000:g} s; 'before paint' = "
+          "what had arrived by the paint, typical run)")
+    table(["page", "FCP", "runs", "page's own FCP", "x of 3 s", "budget", "KB before paint", "reqs before paint",
+           "render-blocking reqs"],
+          [[label, secs(r["fcp_ms"] / 1000), " ".join(f"{x / 1000:.2f}" for x in r["runs_ms"]),
+            secs(r["own_fcp_ms"] / 1000), f"{r['x_budget']:.2f}", "PASS" if r["pass"] else "OVER",
+            kb(r["bytes_before_paint"]), r["requests_before_paint"], len(r["render_blocking"])]
+           for label, r in paints["pages"].items()])
+    blocking = {u for r in paints["pages"].values() for u in r["render_blocking"]}
+    print("render-blocking on some page: " + (", ".join(sorted(u.split("?")[0] for u in blocking)) or "none"))
+
+
 def section_pages(args) -> dict:
     site = Path(args.site).resolve() if args.site else REPO_ROOT / "_build" / "html"
     if not (site / "index.html").is_file():
@@ -526,6 +575,7 @@ def section_pages(args) -> dict:
                         print(f"  {path}: not in the site, skipped")
                         continue
                     visits[label] = _visit(browser, site, base, path, redirect, not args.no_scroll)
+                paints = _first_paints(browser, site, args)
             finally:
                 browser.close()
     finally:
@@ -611,8 +661,9 @@ def section_pages(args) -> dict:
     largest = shared[0] if shared else None
     if problems:
         print("\nrequests that went wrong:\n  " + "\n  ".join(dict.fromkeys(problems)))
+    _print_first_paints(paints, args)
     return {"site": str(site), "first_target_bytes": first_target, "further_target_bytes": further_target,
-            "pages": results, "problems": list(dict.fromkeys(problems)),
+            "pages": results, "problems": list(dict.fromkeys(problems)), "first_paint": paints,
             "largest_shared_asset": {"url": _short(largest["url"], base), "gz": largest["gz"]} if largest else None}
 
 
@@ -682,6 +733,19 @@ def markdown_summary(info: dict, results: dict, timings: dict) -> str:
             further = kb(r["further_page_gz"]) + ("" if r["further_pass"] else " (over)")
             lines.append(f"| {label} | {first} | {r['first_x_target']:.2f} | {further} | {r['further_x_target']:.2f} "
                          f"| {kb(r['after_home_and_chapter_gz'])} | {res(r['heaviest'])} | {res(r['heaviest_new'])} |")
+    fp = pg.get("first_paint") if isinstance(pg, dict) else None
+    if fp:
+        net = fp["network"]
+        lines += ["", f"First Contentful Paint on slow 4G (Chromium, CDP emulation as Lighthouse's mobile Slow 4G: "
+                      f"{net['latency']} ms a request, {net['downloadThroughput'] * 8 / 1024:,.2f} kbit/s down, CPU "
+                      f"slowed {fp['cpu_slowdown']:g}x; median of {fp['runs']} loads from an empty cache; budget "
+                      f"{fp['budget_ms'] / 1000:g} s):", "",
+                  "| page | first contentful paint | x of budget | budget | KB before paint | render-blocking requests |",
+                  "|---|---|---|---|---|---|"]
+        for label, r in fp["pages"].items():
+            lines.append(f"| {label} | {r['fcp_ms'] / 1000:.2f} s | {r['x_budget']:.2f} | "
+                         f"{'pass' if r['pass'] else 'over'} | {kb(r['bytes_before_paint'])} | "
+                         f"{len(r['render_blocking'])} |")
     lines += ["", "| section | run time |", "|---|---|"]
     lines += [f"| {s} | {t:.1f} s |" for s, t in timings.items()]
     return "\n".join(lines)
@@ -701,6 +765,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-scroll", action="store_true", help="count only what loads without scrolling")
     ap.add_argument("--first-target", type=int, default=700, help="first-visit target, KB (default 700)")
     ap.add_argument("--further-target", type=int, default=50, help="further-page target, KB (default 50)")
+    ap.add_argument("--paint-runs", type=int, default=3, help="pages: loads per page for first paint, median (default 3)")
+    ap.add_argument("--cpu-slowdown", type=float, default=4,
+                    help="pages: CPU throttling for first paint, as Lighthouse's mobile (default 4)")
     ap.add_argument("--serial-sample", type=int, default=10, metavar="N",
                     help="build: pages per big notebook template in the serial baseline (default 10)")
     ap.add_argument("--serial-all", action="store_true",
@@ -717,8 +784,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = names(args.only) if args.only else list(SECTIONS)
     skip = set(names(args.skip)) | ({"build"} if args.skip_build else set())
     chosen = [s for s in SECTIONS if s in chosen and s not in skip]
-    if min(args.repeats, args.ingest_repeats) < 1 or args.serial_sample < 1:
-        ap.error("repeat counts and --serial-sample must be at least 1")
+    if min(args.repeats, args.ingest_repeats, args.paint_runs) < 1 or args.serial_sample < 1:
+        ap.error("repeat counts, --paint-runs and --serial-sample must be at least 1")
+    if args.cpu_slowdown < 1:
+        ap.error("--cpu-slowdown must be at least 1 (1 = no throttling)")
 
     info = machine()
     print(f"Justice Crisis Tracker benchmarks, {info['date']}")
