@@ -22,7 +22,7 @@ DATA_TYPES = ("application/json", "application/ld+json")
 # 'unsafe-eval': Vega compiles each chart's expressions (axis labels, conditions) with new Function(); inline
 # script stays forbidden unless hashed. Styles may be inline: Vega and the theme set them, and CSS cannot run code.
 POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
-          "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+          "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' blob:; object-src 'none'; "
           "base-uri 'self'; form-action 'self'")
 
 
