@@ -154,6 +154,13 @@ def parsers_table() -> HtmlBlock:
     return HtmlBlock(_table("Parsers, one per kind of raw file", head, rows, "catalogue_parsers.html"))
 
 
+def _coverage_text(value: str) -> str:
+    """A period for readers: 7 September 2026, July 2026, 2026Q1 and 2026 as printed."""
+    if len(value) == 7 and value[4] == "-":
+        return fmt_date(value + "-01").split(" ", 1)[1]
+    return _period_text(value)
+
+
 def data_downloads(config: TrackerConfig) -> HtmlBlock:
     """The Data section: every processed table with its description, coverage, rows and licence, and links to its
     CSV and to the package's datapackage.json (relative links into the site's data/ folder, which the build
@@ -178,7 +185,7 @@ def data_downloads(config: TrackerConfig) -> HtmlBlock:
                 name = LICENCE_TITLES.get(lic.get("name", ""), lic["title"])
                 seen.setdefault(name, lic["path"])
         rows.append({"id": table.id, "resource": table.id.replace("_", "-"), "description": table.description,
-                     "first": _period_text(span[0]) if span else "", "last": _period_text(span[1]) if span else "",
+                     "first": _coverage_text(span[0]) if span else "", "last": _coverage_text(span[1]) if span else "",
                      "rows": f"{count:,}", "licences": [{"title": t, "url": u} for t, u in seen.items()],
                      "csv": f"{to_data}{TABLES_FOLDER}/{path.name}"})
     base = config.site.base_url.rstrip("/")
