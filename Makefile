@@ -84,7 +84,7 @@ lock: ## Re-resolve pyproject.toml's dependencies into requirements.txt and requ
 	scripts/lock-requirements.sh
 
 clean: ## Remove the build output and executed notebooks (keeps data and .venv)
-	rm -rf _build book/*.ipynb book/chapters/*.ipynb book/prisons/*.ipynb _static/vendor _extra/charts .pytest_cache
+	rm -rf _build book/*.ipynb book/chapters/*.ipynb book/prisons/*.ipynb _static/vendor _extra/charts _extra/data .pytest_cache
 
 .PHONY: help venv book data update parse toc browser test test-fast serve edition site verify-edition publish-check \
 	benchmark lock clean

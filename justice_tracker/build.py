@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .charts import write_vega_bundle
+from .datapackage import write_site_package
 from .config import TocEntry, TrackerConfig
 from .files import atomic_write_text
 from .files import sha256_file as _sha256_file
@@ -238,14 +239,15 @@ def jupyter_book() -> Path:
 
 
 def sync_chart_files(built: Path) -> None:
-    """Make <site>/charts exactly _extra/charts. Sphinx copies html_extra_path over its previous output and
-    never deletes there (nor copies again what it thinks it has), so a chart removed since the last build would
-    stay in the site, and a deleted output folder would not come back."""
-    source = REPO_ROOT / "_extra" / "charts"
-    target = built / "charts"
-    shutil.rmtree(target, ignore_errors=True)
-    if source.is_dir():
-        shutil.copytree(source, target)
+    """Make <site>/charts exactly _extra/charts (and <site>/data exactly _extra/data). Sphinx copies
+    html_extra_path over its previous output and never deletes there (nor copies again what it thinks it has), so
+    a chart removed since the last build would stay in the site, and a deleted output folder would not come back."""
+    for folder in ("charts", "data"):
+        source = REPO_ROOT / "_extra" / folder
+        target = built / folder
+        shutil.rmtree(target, ignore_errors=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
 
 
 def publish(built: Path) -> None:
@@ -282,6 +284,9 @@ def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
     try:
         if write_toc(config):
             log("  _toc.yml regenerated from tracker.yml")
+        step = "writing the data package"
+        write_site_package(config, REPO_ROOT / "_extra", log)
+        step = "writing the Vega bundle"
         # The bundle (two seconds, when vl-convert changed) is made while the first kernels start.
         with ThreadPoolExecutor(max_workers=1) as side:
             bundle = side.submit(write_vega_bundle)

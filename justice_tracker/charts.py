@@ -319,9 +319,12 @@ def rows_text(shown: int, total: int) -> str:
 
 
 def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_text: str, table: pd.DataFrame,
-                 table_formats: dict[str, str] | None = None, source_html: str = "", subtitle: str = "") -> ChartBlock:
+                 table_formats: dict[str, str] | None = None, source_html: str = "", subtitle: str = "",
+                 tables: list[str] | None = None) -> ChartBlock:
     """One chart as HTML: interactive view, static SVG fallback, visible summary, data table, source line, and the
-    files a reader takes away (images with their title, source and address inside, the data, the citation)."""
+    files a reader takes away (images with their title, source and address inside, the data, the citation).
+    `tables`: the processed tables (tracker.yml ids) the chart draws from; its own page links to each one's entry
+    on the Data page."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", chart_id):
         raise ValueError(f"chart id {chart_id!r} must be lower-case words joined by hyphens")
     # Not validated here (a third of the chart's cost): tests/test_chart_downloads.py validates every spec the
@@ -343,7 +346,7 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
     embed_code = render("embed.html", src=url, title=title, height=EMBED_HEIGHT).strip()
     context = dict(id=chart_id, title=title, alt=alt_text, axis_note=axis_note, files=files,
                    downloads=DOWNLOAD_LABELS, citation=citation, share_url=url, embed_code=embed_code,
-                   source_html=Markup(source_html))
+                   source_html=Markup(source_html), tables=processed_table_links(tables or []))
     write_chart_page(chart_id, context, data_table_html(table, f"Data for the chart: {title}", table_formats))
     html_text = render("chart_block.html", prefix=chart_files_prefix(chart_id), spec_json=_script_json(spec),
                        site_root="../" * page_path().count("/") + ("../../" if os.environ.get("JCT_EDITION") else ""),
@@ -353,6 +356,22 @@ def render_chart(chart: alt.TopLevelMixin, *, chart_id: str, title: str, alt_tex
 
 
 EMBED_HEIGHT = 720
+DATA_PAGE_TEMPLATE = "notebooks/data_catalogue.ipynb"  # the page listing every processed table (the Data page)
+
+
+def processed_table_links(table_ids: list[str]) -> list[dict]:
+    """[{"id", "description", "href"}]: from a chart's own page (<site>/charts/<id>/) to each table's entry on the
+    Data page. An id tracker.yml does not know is an error, so a renamed table cannot leave a dead link."""
+    from .config import load_config
+
+    if not table_ids:
+        return []
+    config = load_config()
+    page = next((e.file for e in config.all_notebook_pages() if e.notebook.template == DATA_PAGE_TEMPLATE), None)
+    if page is None:
+        raise ValueError(f"no page in tracker.yml is made from {DATA_PAGE_TEMPLATE}: nowhere to link tables to")
+    return [{"id": t, "description": config.table(t).description, "href": f"../../{page}.html#data-{t}"}
+            for t in table_ids]
 
 
 CHARTS_DIR = REPO_ROOT / "_extra" / "charts"  # html_extra_path: copied to <site>/charts/<chart-id>/

@@ -46,7 +46,8 @@ ID_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 FROZEN = ["data/processed", "data/curated", "data/reference", "data/sources.lock"]
 MANIFEST = "manifest.json"
 # The build's own outputs never go into an edition's source tree.
-NOT_SOURCE = ("_build/", "book/**/*.ipynb", "_static/vendor/", "_extra/charts/", "editions/", "data/")
+NOT_SOURCE = ("_build/", "book/**/*.ipynb", "_static/vendor/", "_extra/charts/", "_extra/data/", "editions/",
+              "data/")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -186,6 +187,7 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
         if actual != info["sha256"]:
             raise EditionError(f"{config.processed_dir}/{info['file']} does not match its manifest entry "
                                f"(sha256 {actual[:12]} != {info['sha256'][:12]}): run `make data` again")
+    check_table_schemas(config)
 
     incoming = incoming_dir(edition_id)
     for rel in FROZEN:
@@ -195,6 +197,7 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
         elif src.exists():
             (incoming / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, incoming / rel)
+    freeze_data_package(config, incoming, edition_id, date, log)
     lock_path = REPO_ROOT / "data" / "sources.lock"
     lock = json.loads(lock_path.read_text(encoding="utf-8") or "{}") if lock_path.exists() else {}
     tables = {}
@@ -217,6 +220,45 @@ def freeze(config: TrackerConfig, edition_id: str, date: str | None = None, allo
     log(f"  froze {len(tables)} tables for edition {edition_id}"
         + ("" if not dirty else " (code not committed: this edition cannot be rebuilt from a commit)"))
     return incoming
+
+
+def check_table_schemas(config: TrackerConfig) -> None:
+    """Every processed table against its declared schema: a table edited by hand, or written by older code, is
+    not frozen into an edition."""
+    from .errors import IngestError
+    from .schemas import validate
+    from .tables import read_typed
+
+    for table in config.tables:
+        try:
+            validate(table.id, read_typed(config, table.id))
+        except (IngestError, FileNotFoundError, ValueError) as e:
+            raise EditionError(f"{config.processed_dir}/{table.id}.csv fails its schema, so no edition was made: "
+                               f"{e}") from None
+
+
+def freeze_data_package(config: TrackerConfig, incoming: Path, edition_id: str, date: str, log=print) -> None:
+    """editions/<id>/data/datapackage.json, describing the frozen CSVs beside it (paths processed/<table>.csv).
+    A package that does not validate removes the half-made freeze and stops the edition."""
+    from .datapackage import package_summary, write_package
+    from .errors import BuildError
+
+    data = incoming / "data"
+    try:
+        write_package(config, incoming / config.processed_dir, data,
+                      {"id": edition_id, "date": date}, copy_tables=False)
+    except (BuildError, KeyError) as e:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise EditionError(f"edition {edition_id}: {e}; no edition was made") from None
+    summary = package_summary(data)
+    log(f"  data package: {summary['resources']} tables, {summary['bytes']:,} bytes")
+
+
+def latest_data(root: Path, latest_dir: Path) -> None:
+    """latest/data/: a copy of the newest edition's data package (a redirect page is no use to pandas or R)."""
+    source = latest_dir / "data"
+    if source.is_dir():
+        shutil.copytree(source, root / "latest" / "data")
 
 
 def _table_period(config: TrackerConfig, table_id: str, path: Path) -> str | None:
@@ -439,6 +481,7 @@ def write_root(config: TrackerConfig, log=print) -> None:
         depth = page.count("/") + 1
         atomic_write_text(root / "latest" / page,
                           redirect_page("../" * depth + f"editions/{latest}/{page}", config.site.title))
+    latest_data(root, latest_dir)
     revisions = [{"edition": e["id"], "previous": e["previous"], **r}
                  for e in index["editions"] for r in _changes(e["id"]).get("revisions", [])]
     atomic_write_text(root / "revisions.json", json.dumps({"revisions": revisions}, indent=1, sort_keys=True) + "\n")

@@ -200,6 +200,19 @@ def latest_period(table: Table, csv_path: Path) -> str | None:
     return str(values.loc[_periods(values).idxmax()])
 
 
+def period_range(table: Table, csv_path: Path) -> tuple[str, str] | None:
+    """(first, last) period a table's rows refer to, as printed; None for a table with no period column."""
+    column = _period_column(table)
+    if column is None:
+        return None
+    values = read_text_table(csv_path, [column])[column]
+    values = values[values.str.strip() != ""]
+    if values.empty:
+        return None
+    periods = _periods(values)
+    return str(values.loc[periods.idxmin()]), str(values.loc[periods.idxmax()])
+
+
 def _number(x) -> int | float | None:
     """A value for the JSON: None for blank/NaN, whole numbers as int (so 1136 and 1136.0 render alike), other
     floats rounded to 10 decimal places (so float noise never shows)."""

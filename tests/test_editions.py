@@ -247,6 +247,68 @@ def test_chart_permalink_and_citation_name_the_edition(two_editions):
     assert old_csl["version"] == OLD
 
 
+def test_each_edition_has_its_data_package_in_the_repo_the_site_and_latest(two_editions):
+    from test_datapackage import CHANGES_SCHEMA, frictionless_errors
+
+    import jsonschema
+    import feedparser
+
+    repo, site = two_editions["repo"], two_editions["site"]
+    for edition_id in (OLD, NEW):
+        frozen = repo / "editions" / edition_id / "data" / "datapackage.json"
+        assert frictionless_errors(frozen) == []
+        assert json.loads(frozen.read_text())["version"] == edition_id
+        built = site / "editions" / edition_id / "data" / "datapackage.json"
+        assert built.read_bytes() == frozen.read_bytes()
+        files = json.loads((repo / "editions" / edition_id / "manifest.json").read_text())["files"]
+        assert "data/datapackage.json" in files and "data/processed/weekly_population_capacity.csv" in files
+    assert tree_checksums(site / "latest" / "data") == tree_checksums(site / "editions" / NEW / "data")
+    schema = json.loads(CHANGES_SCHEMA.read_text())
+    for edition_id in (OLD, NEW):
+        jsonschema.validate(json.loads((site / "editions" / edition_id / "changes.json").read_text()), schema)
+    # The feed entry of the new edition carries its headline changes.
+    entry = feedparser.parse((site / "feed.xml").read_bytes()).entries[0]
+    assert "Prison population:" in entry.summary and "revised" in entry.summary
+
+
+def _refused(two_editions, table: str, edit, message: str) -> None:
+    """Commit a bad processed table, ask for an edition: refused with `message`, nothing written anywhere."""
+    repo, site = two_editions["repo"], two_editions["site"]
+    path = repo / "data" / "processed" / f"{table}.csv"
+    original = path.read_bytes()
+    manifest = (repo / "data" / "processed" / "manifest.json").read_bytes()
+    before = tree_checksums(site)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        write_csv(edit(frame), path)
+        update_manifest(repo, table)
+        git(repo, "commit", "-q", "-am", f"bad {table}")
+        proc = run(repo, "edition", "--id", "2026-11", "--date", "2026-11-05", check=False)
+        assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert not (repo / "editions" / "2026-11").exists()
+        assert not any(p.name.startswith(".2026-11") for p in (repo / "editions").iterdir())
+        assert tree_checksums(site) == before
+        assert git(repo, "status", "--porcelain") == ""
+    finally:
+        path.write_bytes(original)
+        (repo / "data" / "processed" / "manifest.json").write_bytes(manifest)
+        git(repo, "commit", "-q", "-am", f"{table} restored")
+
+
+def test_a_table_that_fails_its_schema_stops_the_edition(two_editions):
+    def negative(frame):
+        frame.loc[frame.index[0], "recalls"] = "-5"
+        return frame
+
+    _refused(two_editions, "recalls_quarterly", negative, "recalls_quarterly.csv fails its schema")
+
+
+def test_a_data_package_that_does_not_validate_stops_the_edition(two_editions):
+    # The schema allows a repeated date (two breaks can share one), but not the key date + kind twice.
+    _refused(two_editions, "definitional_breaks", lambda f: pd.concat([f, f.iloc[[0]]]), "does not validate")
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

@@ -14,6 +14,7 @@ from ..paths import REPO_ROOT
 from ..release_dates import calendar as release_calendar
 from ..release_dates import next_release, weekly_next
 from ..tables import load_table, read_manifest
+from ..templates import render
 from .common import HtmlBlock, html_table
 
 DATE_COLUMNS = ("date", "report_date", "month", "bulletin_month", "quarter_start", "year", "current_publish_date")
@@ -151,6 +152,48 @@ def parsers_table() -> HtmlBlock:
         doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
         rows.append({"kind": module.KIND, "reads": doc, "status": parser_status(name)})
     return HtmlBlock(_table("Parsers, one per kind of raw file", head, rows, "catalogue_parsers.html"))
+
+
+def _coverage_text(value: str) -> str:
+    """A period for readers: 7 September 2026, July 2026, 2026Q1 and 2026 as printed."""
+    if len(value) == 7 and value[4] == "-":
+        return fmt_date(value + "-01").split(" ", 1)[1]
+    return _period_text(value)
+
+
+def data_downloads(config: TrackerConfig) -> HtmlBlock:
+    """The Data section: every processed table with its description, coverage, rows and licence, and links to its
+    CSV and to the package's datapackage.json (relative links into the site's data/ folder, which the build
+    writes), with examples of reading them in pandas and R. Each row's id is the anchor a chart's page links to."""
+    from ..charts import page_path
+    from ..datapackage import DESCRIPTOR, LICENCE_IDS, LICENCE_TITLES, SITE_DATA_DIR, TABLES_FOLDER, licences
+    from ..datapackage import table_sources
+    from ..revisions import period_range
+
+    to_data = "../" * page_path().count("/") + f"{SITE_DATA_DIR}/"
+    manifest = _manifest()["tables"]
+    rows = []
+    for table in config.tables:
+        path = config.processed_path(table.id)
+        if not path.exists():
+            continue
+        span = period_range(table, path)
+        count = manifest.get(table.id, {}).get("rows", 0)
+        seen = {}
+        for sid in table_sources(config, table.id):
+            for lic in licences(config.source(sid)):
+                name = LICENCE_TITLES.get(lic.get("name", ""), lic["title"])
+                seen.setdefault(name, lic["path"])
+        rows.append({"id": table.id, "resource": table.id.replace("_", "-"), "description": table.description,
+                     "first": _coverage_text(span[0]) if span else "", "last": _coverage_text(span[1]) if span else "",
+                     "rows": f"{count:,}", "licences": [{"title": t, "url": u} for t, u in seen.items()],
+                     "csv": f"{to_data}{TABLES_FOLDER}/{path.name}"})
+    base = config.site.base_url.rstrip("/")
+    address = f"{base}/latest/{SITE_DATA_DIR}/" if base else f"<site>/latest/{SITE_DATA_DIR}/"
+    example = rows[0] if rows else None
+    return HtmlBlock(render("catalogue_data.html", rows=rows, descriptor=f"{to_data}{DESCRIPTOR}",
+                            address=address, example=example, folder=TABLES_FOLDER, descriptor_name=DESCRIPTOR,
+                            licence_ids=sorted(LICENCE_IDS.values())))
 
 
 def _table(caption: str, head: list[str], rows: list[dict], template: str) -> str:

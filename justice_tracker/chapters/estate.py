@@ -348,6 +348,7 @@ def cells_chart(data: EstateData, config: TrackerConfig) -> ChartBlock:
     chart = (band + band_text + lines + points).properties(width="container", height=300)
     sources = attribution_html(config, ["moj-monthly-legacy", "wfr-monthly"], short=True)
     return render_chart(chart, chart_id="cells-out-of-use",
+                        tables=["cells_out_of_use_estate"],
                         title="Places out of use across the prison estate (Baseline CNA minus In Use CNA), monthly",
                         alt_text=alt_text_cells(data.estate), table=cells_table(data.estate),
                         table_formats=CELLS_TABLE_FORMATS, source_html=sources)
@@ -502,6 +503,7 @@ def changes_chart(data: EstateData, config: TrackerConfig) -> ChartBlock:
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#000000").encode(y="y:Q")
     chart = (bars + zero).properties(width="container", height=240)
     return render_chart(chart, chart_id="prison-openings-closures",
+                        tables=["prison_changes"],
                         title="Prisons opened (including reopened) and closed (including temporarily), England and Wales, by year",
                         alt_text=alt_text_changes(data.changes), table=changes_table(data.changes),
                         source_html=attribution_html(config, ["wfr-prison-changes"], short=True))

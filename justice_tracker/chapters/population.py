@@ -187,6 +187,7 @@ def population_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: Tracker
     chart = layered(marks, lines).properties(width="container", height=320)
     return render_chart(
         chart, chart_id="population-vs-capacity",
+        tables=["weekly_population_capacity", "definitional_breaks"],
         title="Prison population against useable operational capacity, England and Wales, weekly",
         alt_text=alt_text_population(weekly) + " " + marks.sentence(BREAKS_WHAT), table=_table(weekly),
         table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
@@ -206,6 +207,7 @@ def headroom_chart(weekly: pd.DataFrame, breaks: pd.DataFrame, config: TrackerCo
     chart = layered(marks, zero, line).properties(width="container", height=260)
     return render_chart(
         chart, chart_id="headroom",
+        tables=["weekly_population_capacity", "definitional_breaks"],
         title="Headroom: useable operational capacity minus population, England and Wales, weekly",
         alt_text=alt_text_headroom(weekly, marks), table=_table(weekly),
         table_formats=TABLE_FORMATS, source_html=attribution_html(config, ["wfr-weekly"], short=True),
@@ -324,6 +326,7 @@ def recent_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: TrackerCo
                 f"police cells): " + _measures_words(shown)
                 + f". Headroom was lowest on {fmt_date(low['date'])} at {fmt_int(low['headroom'])} places.")
     return render_chart(chart, chart_id="population-emergency-measures",
+                        tables=["weekly_population_capacity"],
                         title="Population, capacity and the emergency measures, weekly since July 2022",
                         alt_text=alt_text, table=_table(recent), table_formats=TABLE_FORMATS,
                         source_html=attribution_html(config, ["wfr-weekly"], short=True))
@@ -516,6 +519,7 @@ def projections_chart(weekly: pd.DataFrame, projections: pd.DataFrame, config: T
     table["after_policy"] = table["after_policy"].replace("none", "")
     table.columns = ["Edition", "Edition year", "Date", "Central projection", "Later release policy it could not assume"]
     return render_chart(chart, chart_id="projections-vs-outturn",
+                        tables=["projections", "weekly_population_capacity"],
                         title="Every MoJ central projection of the prison population against what happened",
                         alt_text=alt_text, table=table, table_formats={"Central projection": "{:,}"},
                         source_html=attribution_html(config, ["wfr-projections", "wfr-weekly"], short=True))
@@ -680,6 +684,7 @@ def fullness_chart(weekly: pd.DataFrame, measures: pd.DataFrame, config: Tracker
     formats = {"Adult male population": "{:,.0f}", "Adult male UOC": "{:,.0f}", "Adult male places free": "{:,}",
                "Adult male % in use": "{:.1f}", "Population": "{:,}", "UOC": "{:,}", "Whole estate % in use": "{:.1f}"}
     return render_chart(chart, chart_id="adult-male-estate-fullness",
+                        tables=["weekly_population_capacity"],
                         title="How full: the adult male estate against the whole estate, weekly",
                         alt_text=alt_text, table=t.iloc[::-1].reset_index(drop=True), table_formats=formats,
                         source_html=attribution_html(config, ["wfr-weekly"], short=True))

@@ -333,6 +333,7 @@ def population_chart(data: PrisonData, config: TrackerConfig) -> ChartBlock:
     chart = layers.properties(width="container", height=300)
     return render_chart(
         chart, chart_id=chart_id(str(data.row["prison_key"])),
+        tables=["monthly_establishments", "monthly_establishments_legacy"],
         title=f"{data.name}: population against operational capacity and In Use CNA, monthly",
         alt_text=alt_text(data), table=chart_table(data), table_formats=TABLE_FORMATS,
         source_html=attribution_html(config, ["wfr-monthly", "moj-monthly-legacy"], short=True),

@@ -568,6 +568,7 @@ def recall_population_chart(data: RecallData, config: TrackerConfig) -> ChartBlo
     table = pop[["month", "recall_population", "row_ref"]].iloc[::-1].reset_index(drop=True)
     table.columns = ["Month", "People on recall", "Source row"]
     return render_chart(chart, chart_id="recall-population",
+                        tables=["recall_population_monthly"],
                         title="People in prison on a licence recall, England and Wales, monthly",
                         alt_text=alt_text_population(data), table=table, table_formats={"People on recall": "{:,}"},
                         source_html=attribution_html(config, SOURCE_IDS["recall_population_monthly"], short=True))
@@ -602,6 +603,7 @@ def recall_share_chart(data: RecallData, config: TrackerConfig) -> ChartBlock:
     table.columns = ["Month", "People on recall", "People in prison", "% on recall", "Source row (recalls)",
                      "Source rows (population)"]
     return render_chart(chart, chart_id="recall-share-of-population",
+                        tables=["recall_population_monthly", "monthly_estate_totals"],
                         title="People on recall as a share of everyone in prison, England and Wales, monthly",
                         alt_text=alt_text_share(data), table=table,
                         table_formats={"People on recall": "{:,}", "People in prison": "{:,}", "% on recall": "{:.1f}"},
@@ -633,6 +635,7 @@ def recalls_per_quarter_chart(data: RecallData, config: TrackerConfig) -> ChartB
     table = q[["quarter", "recalls", "row_ref"]].iloc[::-1].reset_index(drop=True)
     table.columns = ["Quarter", "Recalls", "Source row"]
     return render_chart(chart, chart_id="recalls-per-quarter",
+                        tables=["recalls_quarterly"],
                         title="Licence recalls per quarter, England and Wales",
                         alt_text=alt_text_quarterly(data), table=table, table_formats={"Recalls": "{:,}"},
                         source_html=attribution_html(config, SOURCE_IDS["recalls_quarterly"], short=True))
@@ -701,6 +704,7 @@ def recalls_vs_releases_chart(data: RecallData, config: TrackerConfig) -> ChartB
     table = table.iloc[::-1].reset_index(drop=True)
     table.columns = ["Quarter", "Determinate releases", "Recalls", "Recalls per 100 releases", "Source row"]
     return render_chart(chart, chart_id="recalls-vs-releases",
+                        tables=["recall_loop_quarterly"],
                         title="Licence recalls against releases from determinate sentences, England and Wales, per quarter",
                         alt_text=alt_text_loop(data), table=table,
                         table_formats={"Determinate releases": "{:,}", "Recalls": "{:,}",
@@ -749,6 +753,7 @@ def recalls_per_100_annual_chart(data: RecallData, config: TrackerConfig) -> Cha
     table.columns = ["Year", "Recalls", "Releases", "Recalls per 100 releases", "Mean sentence (months)",
                      "Mean time served (months)", "Source row"]
     return render_chart(chart, chart_id="recalls-per-100-releases-annual",
+                        tables=["releases_recalls_annual"],
                         title="Licence recalls per 100 releases from custody, England and Wales, per year",
                         alt_text=alt_text_annual(data), table=table,
                         table_formats={"Recalls": "{:,}", "Releases": "{:,}", "Recalls per 100 releases": "{:.1f}",

@@ -576,6 +576,7 @@ def officers_fte_chart(data: StaffingData, config: TrackerConfig) -> ChartBlock:
     table.columns = ["Date", "Band 3-4 officers (FTE)", "Operational staff (FTE)", "All staff (FTE)", "Source row"]
     return render_chart(
         chart.properties(width="container", height=320), chart_id="officers-fte",
+        tables=["officer_fte_quarterly"],
         title="Prison staff in post (full-time equivalent), HMPPS, England and Wales, quarterly",
         alt_text=alt_text_officers(fte), table=table.iloc[::-1].reset_index(drop=True),
         table_formats={c: "{:,.1f}" for c in table.columns[1:4]},
@@ -606,6 +607,7 @@ def prisoners_per_officer_chart(data: StaffingData, config: TrackerConfig) -> Ch
                      "Source row"]
     return render_chart(
         chart.properties(width="container", height=260), chart_id="prisoners-per-officer",
+        tables=["officer_fte_quarterly"],
         title="Prisoners per band 3-4 prison officer (FTE), public-sector prisons, quarterly",
         alt_text=alt_text_ratio(data.fte), table=table.iloc[::-1].reset_index(drop=True),
         table_formats={"Public-sector population": "{:,.1f}", "Band 3-4 officers (FTE)": "{:,.1f}",
@@ -637,6 +639,7 @@ def officers_vs_target_chart(data: StaffingData, config: TrackerConfig) -> Chart
                      "Source row"]
     return render_chart(
         chart.properties(width="container", height=280), chart_id="officers-vs-target",
+        tables=["officer_staffing_vs_target"],
         title="Band 3-5 prison officers in post against target staffing, public-sector prisons",
         alt_text=alt_text_target(t), table=table.iloc[::-1].reset_index(drop=True),
         table_formats={"In post (FTE)": "{:,.1f}", "Target (FTE)": "{:,.1f}", "Difference (FTE)": "{:+,.1f}",
@@ -672,6 +675,7 @@ def long_run_chart(data: StaffingData, config: TrackerConfig) -> ChartBlock:
                      "Source rows"]
     return render_chart(
         (zero + lines).properties(width="container", height=280), chart_id="officers-long-run",
+        tables=["officers_annual_prt"],
         title="Prison officers and the prison population since 2010: % change, England and Wales, annual",
         alt_text=alt_text_long_run(prt), table=table.iloc[::-1].reset_index(drop=True),
         table_formats={"Prison officers": "{:,}", "Prison population": "{:,}", "Officers, % on 2010": "{:+.1f}",
@@ -751,6 +755,7 @@ def probation_chart(data: StaffingData, config: TrackerConfig) -> ChartBlock:
                      "Source"]
     return render_chart(
         chart.properties(width="container", height=300), chart_id="probation-caseload",
+        tables=["probation_caseload"],
         title="Probation caseload by type of supervision, England and Wales",
         alt_text=alt_text_probation(data.probation), table=table.iloc[::-1].reset_index(drop=True),
         table_formats={c: "{:,.0f}" for c in ("All supervision", "Court orders", "Pre- and post-release")},
