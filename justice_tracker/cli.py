@@ -253,13 +253,20 @@ def main(argv: list[str] | None = None) -> int:
 
     _stop_cleanly_on_sigterm(args.command)
 
+    from .lock import LOCKED_COMMANDS, project_lock
+
     try:
-        return args.func(args)
+        with project_lock(args.command) if args.command in LOCKED_COMMANDS else contextlib.nullcontext():
+            return args.func(args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        # A read-only or full disk anywhere else: the OS's words name the file (writes are atomic, see files.py).
+        print(f"error: {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
         # Ctrl-C: one line, not a traceback (writes are atomic; a build publishes only at its very end).
