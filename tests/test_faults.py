@@ -998,6 +998,14 @@ def _template_outside(ctx: Ctx) -> None:
     shutil.copy2(ctx.repo / "notebooks" / "key_facts.ipynb", ctx.repo.parent / "outside" / "page.ipynb")
 
 
+def _generated_key_climbs_out(ctx: Ctx) -> None:
+    path = ctx.repo / "data" / "processed" / "prisons.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").split("\n")
+    cells = first.split(",")
+    cells[header.split(",").index("prison_key")] = "../../../outside/escaped"
+    path.write_text("\n".join([header, ",".join(cells), *rest]), encoding="utf-8")
+
+
 REFUSED = r"error: \S+/tracker\.yml: invalid config\n  toc\.parts\.0\.chapters\.0: Value error, page "
 TOC_CASES = [
     Case("config-parameter-name-is-code", cli("build"),
@@ -1029,6 +1037,10 @@ TOC_CASES = [
     Case("config-toc-template-outside", cli("build"),
          REFUSED + r"'book/key-facts': notebook\.template '\.\./outside/page\.ipynb' climbs out", code=2,
          setup=_template_outside, then=_nothing_outside),
+    # A generated page's path comes from a table row (the prisons' keys): a key that climbs out is refused too.
+    Case("config-generated-page-key-climbs-out", cli("build"),
+         r"error: prisons\.csv line 2: page key '\.\./\.\./\.\./outside/escaped' would put a page outside "
+         r"book/prisons/", code=2, setup=_generated_key_climbs_out, then=_nothing_outside),
     Case("config-toc-home-page-outside", cli("build"),
          r"error: \S+/tracker\.yml: invalid config\n  toc: Value error, home page '\.\./outside/home': file "
          r"'\.\./outside/home' climbs out", code=2,
