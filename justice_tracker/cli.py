@@ -251,16 +251,23 @@ def main(argv: list[str] | None = None) -> int:
     _set_project_root(args.config)
     from .errors import ConfigError
 
+    from .lock import LOCKED_COMMANDS, project_lock
+
     try:
         # Every command, SIGTERM'd (a CI job cancelled), unwinds like Ctrl-C: a half-assembled edition, a partial
         # download or a build's temporary folders are removed by the cleanup that runs on the way out.
-        with _signals_interrupt(args.command, "nothing half-written was kept", (signal.SIGTERM,)):
+        with _signals_interrupt(args.command, "nothing half-written was kept", (signal.SIGTERM,)), \
+                (project_lock(args.command) if args.command in LOCKED_COMMANDS else contextlib.nullcontext()):
             return args.func(args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        # A read-only or full disk anywhere else: the OS's words name the file (writes are atomic, see files.py).
+        print(f"error: {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
         # Ctrl-C: one line, not a traceback (writes are atomic; a build publishes only at its very end).

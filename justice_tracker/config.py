@@ -6,6 +6,8 @@ before anything runs, naming the key.
 """
 from __future__ import annotations
 
+import keyword
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -166,12 +168,74 @@ class PageSet(_Strict):
         "the build grow with the square of the number of pages"))
 
 
+def parameter_problem(name: object, value: object) -> str | None:
+    """Why a papermill parameter cannot be injected safely, or None. Papermill writes `name = repr(value)` into
+    the page's code: a name that is not an identifier (`x=__import__('os')...`) would run as code, and a value that
+    is not plain data (YAML can carry no objects, but a config built in code can) has a repr that may not be."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        return f"parameter name {name!r} is not a Python identifier (letters, digits and _, not a keyword)"
+    bad = _non_json_value(value)
+    if bad is not None:
+        return f"parameter {name!r}: {bad}"
+    return None
+
+
+def _non_json_value(value: object, depth: int = 0) -> str | None:
+    if depth > 20:
+        return "value is nested more than 20 levels deep"
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"value {value!r} is not a finite number"
+    if isinstance(value, list):
+        return next((p for p in (_non_json_value(v, depth + 1) for v in value) if p), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"mapping key {k!r} is not text"
+            problem = _non_json_value(v, depth + 1)
+            if problem:
+                return problem
+        return None
+    return (f"value {value!r} of type {type(value).__name__} is not plain data (text, number, true/false, null, "
+            f"or lists and mappings of those; quote a date in tracker.yml to pass it as text)")
+
+
+def path_problem(rel: str, what: str) -> str | None:
+    """Why a page or template path from tracker.yml is not a file inside the project, or None. Pages are written
+    to <root>/<file>.ipynb, so `../../etc/x`, `/etc/x` or a path through a symlink that leaves the project would
+    write outside it."""
+    if not rel or "\0" in rel:
+        return f"{what} {rel!r} is empty or holds a NUL byte"
+    if Path(rel).is_absolute():
+        return f"{what} {rel!r} is an absolute path; give it relative to the project root"
+    if ".." in Path(rel).parts:
+        return f"{what} {rel!r} climbs out with '..'; give it relative to the project root"
+    root = REPO_ROOT.resolve()
+    if not (root / rel).resolve().is_relative_to(root):
+        return f"{what} {rel!r} leads outside the project root {root} (through a symlink)"
+    return None
+
+
 class TocEntry(_Strict):
     file: str = Field(description="page path without suffix, relative to the repository root")
     title: str
     summary: str = Field("", description="one sentence for readers: what the page shows (the home page lists it)")
     notebook: NotebookRun | None = None
     pages: PageSet | None = Field(None, description="pages generated beneath this one, one per table row")
+
+    @model_validator(mode="after")
+    def _inside_the_project_and_plain_parameters(self) -> "TocEntry":
+        problems = [path_problem(self.file, "file")]
+        for what, run in (("notebook", self.notebook), ("pages", self.pages)):
+            if run is None:
+                continue
+            problems.append(path_problem(run.template, f"{what}.template"))
+            problems += [parameter_problem(name, value) for name, value in run.parameters.items()]
+        problems = [p for p in problems if p]
+        if problems:
+            raise ValueError(f"page {self.file!r}: " + "; ".join(problems))
+        return self
 
 
 class Part(_Strict):
@@ -182,6 +246,14 @@ class Part(_Strict):
 class Toc(_Strict):
     root: str | TocEntry = Field(description="the home page: a page path (Markdown), or a page run from a template")
     parts: list[Part]
+
+    @model_validator(mode="after")
+    def _root_inside_the_project(self) -> "Toc":
+        if isinstance(self.root, str):
+            problem = path_problem(self.root, "file")
+            if problem:
+                raise ValueError(f"home page {self.root!r}: {problem}")
+        return self
 
     @property
     def root_file(self) -> str:
@@ -310,6 +382,10 @@ class TrackerConfig(_Strict):
             if key in seen:
                 raise ConfigError(f"{path.name} line {line}: page key {key!r} appears twice")
             seen.add(key)
+            problem = path_problem(f"{folder}/{key}", "page")
+            if problem or "/" in key:
+                raise ConfigError(f"{path.name} line {line}: page key {key!r} would put a page outside "
+                                  f"{folder}/: {problem or 'it holds a /'}")
             fields = {**row, "key": key, "title": title}
             params = {k: v.format_map(fields) if isinstance(v, str) else v for k, v in spec.parameters.items()}
             pages.append(TocEntry(file=f"{folder}/{key}", title=title,

@@ -74,3 +74,7 @@ class NotebookError(RuntimeError):
 
 class EditionError(RuntimeError):
     """An edition cannot be made, built or verified; nothing was changed."""
+
+
+class TableWriteError(RuntimeError):
+    """The processed tables could not be written (a full or read-only disk); none of them changed."""

@@ -7,15 +7,18 @@ goes through this module.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from .config import TrackerConfig
+from .errors import TableWriteError
 from .files import sha256_bytes
 
 MANIFEST_FILE = "manifest.json"
@@ -148,9 +151,14 @@ def read_typed(config: TrackerConfig, table_id: str) -> pd.DataFrame:
 
 
 def write_all_or_none(files: dict[Path, str]) -> None:
-    """Write every file or none: all are written to temporary files beside their targets first (a full or
-    read-only disk fails here, before any target changes), then each is renamed into place."""
+    """Write every file or none, in the order given (the manifest last). All are first written to temporary files
+    beside their targets, so a full or read-only disk fails before any target changes; then each is renamed into
+    place, and if a rename fails the ones already renamed are put back from hard-linked copies of the old files.
+    A failure is a TableWriteError naming the file; no temporary file is left behind."""
     staged: list[tuple[str, Path]] = []
+    backups: dict[Path, str | None] = {}  # target -> a link to its old version (None: there was none)
+    replaced: list[Path] = []
+    path = None
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,13 +171,41 @@ def write_all_or_none(files: dict[Path, str]) -> None:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-    except BaseException:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        step = "keeping a copy of"
+        for tmp, path in staged:
+            backups[path] = None
+            if path.exists():
+                backups[path] = f"{tmp}.old"
+                try:
+                    os.link(path, backups[path])
+                except OSError:  # a file system without hard links
+                    shutil.copy2(path, backups[path])
+        step = "replacing"
+        for tmp, path in staged:
+            os.replace(tmp, path)
+            replaced.append(path)
+    except BaseException as e:
+        for done in reversed(replaced):  # put back what was already renamed: all or none
+            old = backups.get(done)
+            with contextlib.suppress(OSError):
+                if old:
+                    os.replace(old, done)
+                else:
+                    os.unlink(done)
+        for leftover in [t for t, _ in staged] + [b for b in backups.values() if b]:
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+        if isinstance(e, OSError) and path is not None:
+            doing = "writing" if not backups else step
+            names = [p.name for p in files]
+            listed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            raise TableWriteError(f"{doing} {path}: {e.strerror or e}; nothing was changed: the {len(names)} "
+                                  f"file(s) of this run ({listed}) are written all or none") from None
         raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    for old in backups.values():
+        if old:
+            with contextlib.suppress(OSError):
+                os.unlink(old)
 
 
 def text_sha256(text: str) -> str:

@@ -395,3 +395,10 @@ def test_publishing_workflow_builds_checks_and_deploys_on_edition_tags():
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "_build/site"
     assert workflow["jobs"]["deploy"]["needs"] == "build"
+    # Write access to Pages and the OIDC token belong to the deploy job alone: the build job runs the repo's code.
+    assert not workflow.get("permissions"), "no permission is granted to every job"
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    for name, job in workflow["jobs"].items():
+        if name != "deploy":
+            assert not {"pages", "id-token"} & set(job.get("permissions") or {}), name

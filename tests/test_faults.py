@@ -809,7 +809,279 @@ EDITION_CASES += [
          r"error: edition interrupted by SIGTERM; nothing half-written was kept", code=130, then=_no_edition_left),
 ]
 
-CASES = FETCH_CASES + PARSE_CASES + DATA_CASES + CONFIG_CASES + BUILD_CASES + EDITION_CASES
+# --- Hardening: the project lock, a full or read-only disk during `data`, config that would run code or write
+# outside the project, a page that never finishes ------------------------------------------------------------
+
+LOCK_FILE = "_build/justice-tracker.lock"
+
+
+def while_another_command_runs(*args: str, holder: tuple[str, ...] = ("build",)) -> Callable[[Ctx], Outcome]:
+    """Run `args` while another command (a real `build`, by default) holds the project's lock: it is started,
+    stopped (SIGSTOP) as soon as the lock file names its pid, and killed once `args` has run."""
+    def run(ctx: Ctx) -> Outcome:
+        lock = ctx.repo / LOCK_FILE
+        proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", *holder], cwd=ctx.repo,
+                                env=subprocess_env(ctx.repo, ctx.web), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if lock.exists() and lock.read_text().split()[:1] == [str(proc.pid)]:
+                    break
+                time.sleep(0.01)
+            assert proc.poll() is None and time.monotonic() < deadline, "the first command never took the lock"
+            os.killpg(proc.pid, signal.SIGSTOP)
+            ctx.vars.update(pid=str(proc.pid), lock=str(lock))
+            return run_cli(ctx, *args)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # killed outright: the lock must not outlive it
+            proc.wait()
+    return run
+
+
+def _lock_released(ctx: Ctx) -> None:
+    """The holder was killed with SIGKILL: its lock went with it (no stale lock), and the file is a lock again."""
+    import fcntl
+
+    fd = os.open(ctx.repo / LOCK_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+
+
+def busy(command: str) -> str:
+    return (rf"error: {command}: another `build` \(pid \d+, started [\d-]+ [\d:]+ UTC\) is running in this project "
+            rf"and holds \S+/_build/justice-tracker\.lock; wait for it to finish, or stop it with: kill \d+\. "
+            r"Nothing was changed")
+
+
+LOCK_CASES = [
+    Case("build-two-builds-at-once", while_another_command_runs("build"), busy("build"),
+         names=("pid {pid}", "holds {lock}", "kill {pid}"), setup=tiny_book(KEY_FACTS), then=_lock_released),
+    Case("data-while-a-build-runs", while_another_command_runs("data", "--table", WEEKLY_TABLE), busy("data"),
+         names=("pid {pid}", "holds {lock}"), setup=tiny_book(KEY_FACTS), then=_lock_released),
+    Case("edition-while-a-build-runs",
+         while_another_command_runs("edition", "--id", "2026-12", "--date", dt.date.today().isoformat()),
+         busy("edition"), names=("pid {pid}",), setup=tiny_book(KEY_FACTS), then=_lock_released),
+    Case("edition-site-while-a-build-runs", while_another_command_runs("site"), busy("site"),
+         names=("pid {pid}",), setup=tiny_book(KEY_FACTS), then=_lock_released),
+]
+
+# `data` with an OS error injected where a table is written: the tests run as root, for whom chmod blocks nothing,
+# so the driver raises what a full disk (ENOSPC), a read-only mount (EROFS) or a failing disk (EIO) would raise,
+# at the call that meets it: fsync of the temporary file, its creation, or the rename into place.
+FAULT_DRIVER = """
+import errno, os, sys
+fault, name, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+processed = os.path.realpath("data/processed")
+
+
+def hit(path, prefix):
+    path = os.path.realpath(path)
+    return os.path.dirname(path) == processed and os.path.basename(path).startswith(prefix)
+
+
+def failure(code, path=None):
+    return OSError(code, os.strerror(code), *([path] if path else []))
+
+
+if fault == "enospc":  # the disk fills while the temporary file of `name` is flushed
+    real_fsync = os.fsync
+    def fsync(fd):
+        if hit(os.readlink(f"/proc/self/fd/{fd}"), "." + name + "."):
+            raise failure(errno.ENOSPC)
+        return real_fsync(fd)
+    os.fsync = fsync
+elif fault == "erofs":  # data/processed is on a read-only mount: no file can be created there
+    real_open = os.open
+    def open_(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and hit(path, ""):
+            raise failure(errno.EROFS, path)
+        return real_open(path, flags, *args, **kwargs)
+    os.open = open_
+elif fault == "eio-rename":  # every file staged, then renaming `name` into place fails
+    real_replace = os.replace
+    def replace(src, dst, **kwargs):
+        if hit(dst, name) and os.path.basename(dst) == name and str(src).endswith(".tmp"):
+            raise failure(errno.EIO, str(dst))
+        return real_replace(src, dst, **kwargs)
+    os.replace = replace
+from justice_tracker.cli import main
+sys.exit(main(argv))
+"""
+
+
+def data_with_fault(fault: str, name: str) -> Callable[[Ctx], Outcome]:
+    def run(ctx: Ctx) -> Outcome:
+        proc = subprocess.run([sys.executable, "-c", FAULT_DRIVER, fault, name, "data", "--table", WEEKLY_TABLE],
+                              cwd=ctx.repo, env=subprocess_env(ctx.repo, ctx.web), capture_output=True, text=True,
+                              timeout=240)
+        return Outcome(proc.returncode, proc.stdout + proc.stderr)
+    return run
+
+
+def _weekly_title_edited(ctx: Ctx) -> None:
+    """A raw change that `data` turns into a new weekly table (and manifest): so a half write would show. The
+    tables derived from the weekly one need the third party's other files."""
+    for path in (SHARED_RAW / "processed-prisoncap").iterdir():
+        if not (ctx.repo / "data" / "raw" / "processed-prisoncap" / path.name).exists():
+            shutil.copy2(path, ctx.repo / "data" / "raw" / "processed-prisoncap" / path.name)
+    edit_weekly_csv(_set("title", 50, "Population Bulletin - Weekly 23 December 2011 (corrected)"))(ctx)
+    ctx.vars["processed"] = str(ctx.repo / "data" / "processed")
+
+
+def _read_only_processed(ctx: Ctx) -> None:
+    _weekly_title_edited(ctx)
+    (ctx.repo / "data" / "processed").chmod(0o555)  # blocks an ordinary user; the driver blocks root too
+
+
+def _then_data_writes_all(ctx: Ctx) -> None:
+    """Without the fault the same run writes the new table and a manifest that agrees with it: the fault case
+    really had something to write, and nothing of it was left half done."""
+    (ctx.repo / "data" / "processed").chmod(0o755)
+    table = ctx.repo / "data" / "processed" / f"{WEEKLY_TABLE}.csv"
+    before = hashlib.sha256(table.read_bytes()).hexdigest()
+    again = run_cli(ctx, "data", "--table", WEEKLY_TABLE)
+    assert again.code == 0, again.message
+    after = hashlib.sha256(table.read_bytes()).hexdigest()
+    assert after != before, "the edited raw file changed the table"
+    manifest = json.loads((ctx.repo / "data" / "processed" / "manifest.json").read_text())
+    assert manifest["tables"][WEEKLY_TABLE]["sha256"] == after
+    assert not [p.name for p in (ctx.repo / "data" / "processed").iterdir() if p.name.startswith(".")]
+
+
+NOTHING_WRITTEN = r"; nothing was changed: the \d+ file\(s\) of this run \(.*weekly_population_capacity\.csv.*\) " \
+                  r"are written all or none"
+DISK_CASES = [
+    Case("data-disk-full-at-the-manifest", data_with_fault("enospc", "manifest.json"),
+         r"error: writing \S+/data/processed/manifest\.json: No space left on device" + NOTHING_WRITTEN,
+         names=("{processed}/manifest.json",), setup=_weekly_title_edited, then=_then_data_writes_all,
+         needs_shared=True),
+    Case("data-disk-full-at-the-first-table", data_with_fault("enospc", f"{WEEKLY_TABLE}.csv"),
+         rf"error: writing \S+/data/processed/{WEEKLY_TABLE}\.csv: No space left on device" + NOTHING_WRITTEN,
+         setup=_weekly_title_edited, then=_then_data_writes_all, needs_shared=True),
+    Case("data-processed-read-only", data_with_fault("erofs", ""),
+         rf"error: writing \S+/data/processed/{WEEKLY_TABLE}\.csv: Read-only file system" + NOTHING_WRITTEN,
+         setup=_read_only_processed, then=_then_data_writes_all, needs_shared=True),
+    Case("data-rename-fails-after-the-tables", data_with_fault("eio-rename", "manifest.json"),
+         r"error: replacing \S+/data/processed/manifest\.json: Input/output error" + NOTHING_WRITTEN,
+         setup=_weekly_title_edited, then=_then_data_writes_all, needs_shared=True),
+]
+
+
+def _key_facts_with(change: Callable[[dict], None]) -> Callable[[Ctx], None]:
+    def setup(ctx: Ctx) -> None:
+        entry = json.loads(json.dumps(KEY_FACTS))
+        change(entry)
+        tiny_book(entry)(ctx)
+        ctx.vars["outside"] = str(ctx.repo.parent / "outside")
+        (ctx.repo.parent / "outside").mkdir(exist_ok=True)
+    return setup
+
+
+def _nothing_outside(ctx: Ctx) -> None:
+    outside = ctx.repo.parent / "outside"
+    left = sorted(p.name for p in outside.rglob("*")) if outside.exists() else []
+    assert left in ([], ["page.ipynb"]), f"written outside the project: {left}"
+    assert not (ctx.repo / "PWNED").exists(), "a parameter name ran as code"
+    assert not (ctx.repo / "book" / "key-facts.ipynb").exists(), "refused at load: no page ran"
+
+
+def _symlink_out(ctx: Ctx) -> None:
+    _key_facts_with(lambda e: e.update(file="book/elsewhere/escaped"))(ctx)
+    (ctx.repo / "book" / "elsewhere").symlink_to(ctx.repo.parent / "outside", target_is_directory=True)
+
+
+def _template_outside(ctx: Ctx) -> None:
+    _key_facts_with(lambda e: e["notebook"].update(template="../outside/page.ipynb"))(ctx)
+    shutil.copy2(ctx.repo / "notebooks" / "key_facts.ipynb", ctx.repo.parent / "outside" / "page.ipynb")
+
+
+def _generated_key_climbs_out(ctx: Ctx) -> None:
+    path = ctx.repo / "data" / "processed" / "prisons.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").split("\n")
+    cells = first.split(",")
+    cells[header.split(",").index("prison_key")] = "../../../outside/escaped"
+    path.write_text("\n".join([header, ",".join(cells), *rest]), encoding="utf-8")
+
+
+REFUSED = r"error: \S+/tracker\.yml: invalid config\n  toc\.parts\.0\.chapters\.0: Value error, page "
+TOC_CASES = [
+    Case("config-parameter-name-is-code", cli("build"),
+         REFUSED + r"'book/key-facts': parameter name \"x=open\('PWNED', 'w'\); y\" is not a Python identifier",
+         code=2, setup=_key_facts_with(lambda e: e["notebook"]["parameters"].update({"x=open('PWNED', 'w'); y": 1})),
+         then=_nothing_outside),
+    Case("config-parameter-name-is-a-statement", cli("build"),
+         REFUSED + r"'book/key-facts': parameter name 'a; import os' is not a Python identifier", code=2,
+         setup=_key_facts_with(lambda e: e["notebook"]["parameters"].update({"a; import os": 1})),
+         then=_nothing_outside),
+    Case("config-parameter-name-is-a-keyword", cli("build"),
+         REFUSED + r"'book/key-facts': parameter name 'import' is not a Python identifier", code=2,
+         setup=_key_facts_with(lambda e: e["notebook"]["parameters"].update({"import": "os"}))),
+    # An unquoted date in YAML is a date object, not text: papermill would pass its str() silently.
+    Case("config-parameter-value-not-plain-data", cli("build"),
+         REFUSED + r"'book/key-facts': parameter 'since': value datetime\.date\(2020, 1, 1\) of type date is not "
+         r"plain data .*quote a date in tracker\.yml", code=2,
+         setup=_key_facts_with(lambda e: e["notebook"]["parameters"].update({"since": dt.date(2020, 1, 1)}))),
+    Case("config-toc-file-climbs-out", cli("build"),
+         REFUSED + r"'\.\./outside/escaped': file '\.\./outside/escaped' climbs out with '\.\.'", code=2,
+         setup=_key_facts_with(lambda e: e.update(file="../outside/escaped")), then=_nothing_outside),
+    Case("config-toc-file-absolute", cli("build"),
+         REFUSED + r"'/\S+/outside/escaped': file '/\S+/outside/escaped' is an absolute path", code=2,
+         setup=lambda ctx: _key_facts_with(lambda e: e.update(file=str(ctx.repo.parent / "outside" / "escaped")))(ctx),
+         then=_nothing_outside),
+    Case("config-toc-file-through-a-symlink", cli("build"),
+         REFUSED + r"'book/elsewhere/escaped': file 'book/elsewhere/escaped' leads outside the project root",
+         code=2, setup=_symlink_out, then=_nothing_outside),
+    Case("config-toc-template-outside", cli("build"),
+         REFUSED + r"'book/key-facts': notebook\.template '\.\./outside/page\.ipynb' climbs out", code=2,
+         setup=_template_outside, then=_nothing_outside),
+    # A generated page's path comes from a table row (the prisons' keys): a key that climbs out is refused too.
+    Case("config-generated-page-key-climbs-out", cli("build"),
+         r"error: prisons\.csv line 2: page key '\.\./\.\./\.\./outside/escaped' would put a page outside "
+         r"book/prisons/", code=2, setup=_generated_key_climbs_out, then=_nothing_outside),
+    Case("config-toc-home-page-outside", cli("build"),
+         r"error: \S+/tracker\.yml: invalid config\n  toc: Value error, home page '\.\./outside/home': file "
+         r"'\.\./outside/home' climbs out", code=2,
+         setup=lambda ctx: edit_config(ctx.repo, lambda d: d["toc"].update(root="../outside/home"))),
+]
+
+
+def _never_finishes(ctx: Ctx) -> None:
+    tiny_book(page("book/spin", "notebooks/spin.ipynb", "Spin"))(ctx)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("page_title = ''", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("while True:\n    pass")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, ctx.repo / "notebooks" / "spin.ipynb")
+
+
+def build_with_budget(seconds: int) -> Callable[[Ctx], Outcome]:
+    def run(ctx: Ctx) -> Outcome:
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "justice_tracker", "build"], cwd=ctx.repo,
+                              env=subprocess_env(ctx.repo, ctx.web, JCT_PAGE_TIMEOUT=str(seconds)),
+                              capture_output=True, text=True, timeout=240)
+        ctx.vars["seconds"] = str(time.monotonic() - started)
+        return Outcome(proc.returncode, proc.stdout + proc.stderr)
+    return run
+
+
+def _stopped_in_time(ctx: Ctx) -> None:
+    assert float(ctx.vars["seconds"]) < 120, f"the build took {ctx.vars['seconds']} s"
+    assert not (ctx.repo / "book" / "spin.ipynb").exists()
+
+
+HANG_CASES = [
+    Case("build-page-never-finishes", build_with_budget(5),
+         r"error: 1 notebook\(s\) failed; the site was not rebuilt:\n  notebooks/spin\.ipynb \(page book/spin\) ran "
+         r"past its time budget of 5 s and was stopped", setup=_never_finishes, then=_stopped_in_time),
+]
+
+HARDENING_CASES = LOCK_CASES + DISK_CASES + TOC_CASES + HANG_CASES
+
+CASES = FETCH_CASES + PARSE_CASES + DATA_CASES + CONFIG_CASES + BUILD_CASES + EDITION_CASES + HARDENING_CASES
 
 
 # --- The test -------------------------------------------------------------------------------------------------
