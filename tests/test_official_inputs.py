@@ -21,6 +21,7 @@ from justice_tracker.fetch.lock import LockedClassification, LockedPublication, 
 from justice_tracker.ingest import official, run_data
 from justice_tracker.tables import DISAGREEMENTS_FILE, read_text_table
 from support.layouts import WeekFigures, next_weekly_values, split_groups
+from justice_tracker.errors import TableWriteError
 
 pytestmark = pytest.mark.shared
 WEEKLY = "prison-population-weekly"
@@ -161,7 +162,7 @@ def test_writing_is_all_or_none_when_the_disk_fills(project, monkeypatch):
         return real_fdopen(fd, *args, **kwargs)
 
     monkeypatch.setattr(os, "fdopen", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(TableWriteError, match=r"writing \S+\.csv: No space left on device; nothing was changed"):
         run_data(cfg)
     monkeypatch.undo()
     assert _hashes(processed) == before

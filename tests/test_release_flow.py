@@ -78,7 +78,8 @@ def _trim_toc(config: dict) -> None:
 
 def _previous_edition(project: Path) -> None:
     """The What changed page compares the draft with the newest edition. When the repository has none yet, freeze
-    the committed data as one, the way `make edition` lays it out (edition.json beside a copy of data/)."""
+    the committed data as one, the way `make edition` lays it out (edition.json and manifest.json beside a copy of
+    data/)."""
     if list((project / "editions").glob("*/edition.json")):
         return
     target = project / "editions" / "2026-11"
@@ -86,6 +87,8 @@ def _previous_edition(project: Path) -> None:
     (target / "edition.json").write_text(json.dumps({
         "id": "2026-11", "date": "2026-11-30", "title": "Edition 2026-11", "previous": None, "code_commit": None,
         "code_dirty": True, "methods": {}, "tables": {}, "sources_lock": {}}), encoding="utf-8")
+    # A whole edition has its manifest (without one it is a half edition, which every command refuses).
+    (target / "manifest.json").write_text(json.dumps({"edition": "2026-11", "files": {}}) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
