@@ -17,7 +17,7 @@ from ..files import atomic_write_text
 from ..paths import REPO_ROOT
 from ..revisions import Changes, Vintage, compare, config_methods
 from ..templates import render
-from .common import HtmlBlock, html_table
+from .common import HtmlBlock, html_table, provenance_details
 
 CHANGES_FILE = REPO_ROOT / "_extra" / "changes.json"  # html_extra_path: <edition>/changes.json
 MAX_ROWS = 300  # on the page; changes.json has every revision
@@ -106,11 +106,13 @@ def headlines_table(changes: Changes | None) -> HtmlBlock:
         if h.get("previous_period_now") is not None:
             reason += Markup("<br><small>The previous edition's figure for {} is now {} (revised).</small>").format(
                 str(h["previous"]["date"]), _fmt(h["previous_period_now"], fmt))
-        rows.append([h["label"], _obs(h.get("previous"), fmt), _obs(h.get("current"), fmt), reason,
-                     str((h.get("current") or {}).get("ref", ""))])
+        ref = str((h.get("current") or {}).get("ref", ""))
+        # The file and row are for whoever checks the figure: folded away, as on every reader page.
+        where = Markup(provenance_details(html.escape(ref), "File and row")) if ref else "—"
+        rows.append([h["label"], _obs(h.get("previous"), fmt), _obs(h.get("current"), fmt), reason, where])
     return HtmlBlock(_table(f"Headline figures: edition {changes.previous} and {changes.current}",
                             ["Figure", f"Edition {changes.previous}", f"Now ({changes.current})", "Reason",
-                             "Source of the figure now"], rows))
+                             "Where the figure now was read"], rows))
 
 
 def _revision_rows(revisions: list[dict], limit: int) -> list[list[str]]:
