@@ -190,14 +190,8 @@ def _period_column(table: Table) -> str | None:
 def latest_period(table: Table, csv_path: Path) -> str | None:
     """The newest period a table's rows refer to, as printed (what "data up to" means for that table); None for
     a table with no period column (a register, a calendar)."""
-    column = _period_column(table)
-    if column is None:
-        return None
-    values = read_text_table(csv_path, [column])[column]
-    values = values[values.str.strip() != ""]
-    if values.empty:
-        return None
-    return str(values.loc[_periods(values).idxmax()])
+    found = period_range(table, csv_path)
+    return found[1] if found else None
 
 
 def period_range(table: Table, csv_path: Path) -> tuple[str, str] | None:
