@@ -761,10 +761,18 @@ def _frozen_table_changed(ctx: Ctx) -> None:
     csv_path.write_text(csv_path.read_text().replace(",", ";", 1))
 
 
+def _committed(ctx: Ctx) -> None:
+    """The copy as a git checkout, so `edition` gets as far as building the site (it copies the tracked files)."""
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "the code"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=ctx.repo,
+                       check=True, capture_output=True)
+
+
 def terminated_edition(ctx: Ctx) -> Outcome:
     """`edition`, sent SIGTERM (a cancelled CI job) once it has frozen the data and is building the site."""
     today = dt.date.today().isoformat()
-    incoming = ctx.repo / "editions" / ".2026-12.incoming" / "edition.json"
+    # The edition's source tree is copied after the freeze: once its config is there, the build is under way.
+    incoming = ctx.repo / "_build" / "edition-src" / "2026-12" / "tracker.yml"
     proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", "edition", "--id", "2026-12", "--date", today,
                              "--allow-dirty"], cwd=ctx.repo, env=subprocess_env(ctx.repo, ctx.web),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -806,7 +814,8 @@ EDITION_CASES += [
          r"recalls_quarterly\) does not match edition\.json \(sha256 \w{12} != \w{12}\): the frozen data was changed",
          setup=_frozen_table_changed),
     Case("edition-stopped-by-sigterm", terminated_edition,
-         r"error: edition interrupted by SIGTERM; nothing half-written was kept", code=130, then=_no_edition_left),
+         r"error: edition interrupted by SIGTERM; nothing half-written was kept", code=130, setup=_committed,
+         then=_no_edition_left),
 ]
 
 # --- Hardening: the project lock, a full or read-only disk during `data`, config that would run code or write
