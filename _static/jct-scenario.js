@@ -185,13 +185,8 @@
   }
 
   function still() {
-    if (!viewEl || viewEl.querySelector("img")) { return; }
-    var img = document.createElement("img");
-    img.className = "jct-chart-static";
-    img.src = viewEl.getAttribute("data-static");
-    img.alt = viewEl.getAttribute("data-alt") || "";
-    img.setAttribute("width", "100%");
-    viewEl.appendChild(img);
+    // jct-charts.js (loaded before this file on every chart page) shows the chart's static image.
+    if (viewEl && window.jctShowStatic) { window.jctShowStatic(viewEl); }
   }
   function draw(values, text) {
     if (!viewEl) { return; }

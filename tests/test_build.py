@@ -97,9 +97,8 @@ def test_a_failed_site_build_leaves_the_published_site_untouched(config, site, m
     assert after == before
 
 
-def test_chart_files_are_outputs_of_the_build_a_missing_one_reruns_its_page(config, site, tmp_path, monkeypatch):
-    """Deleting a chart's download files and building again brings them back: the page that made them runs again,
-    and only that page."""
+def _planning_on_copies(tmp_path, monkeypatch):
+    """The build's plan made against copies of its notebook cache and chart files, which a test may then break."""
     import shutil
 
     cache = tmp_path / "notebook-cache.json"
@@ -108,6 +107,15 @@ def test_chart_files_are_outputs_of_the_build_a_missing_one_reruns_its_page(conf
     shutil.copytree(REPO_ROOT / "_extra" / "charts", charts_dir)
     monkeypatch.setattr(build, "CACHE_FILE", cache)
     monkeypatch.setattr(build, "CHART_OUTPUTS_DIR", charts_dir)
+    return charts_dir
+
+
+def test_chart_files_are_outputs_of_the_build_a_missing_one_reruns_its_page(config, site, tmp_path, monkeypatch):
+    """Deleting a chart's download files and building again brings them back: the page that made them runs again,
+    and only that page."""
+    import shutil
+
+    charts_dir = _planning_on_copies(tmp_path, monkeypatch)
     todo, _, _, _ = build.plan_notebooks(config)
     assert todo == []
     outputs = build.chart_outputs(REPO_ROOT / "book/prisons/altcourse.ipynb")
@@ -121,16 +129,9 @@ def test_the_prisons_index_compare_data_is_an_output_a_missing_one_reruns_the_in
                                                                                     monkeypatch):
     """The compare chart's JSON is not a chart's files, but the page names it (data-jct-file), so deleting it runs
     the index again, and only the index."""
-    import shutil
-
     from justice_tracker.chapters.prisons_index import COMPARE_FILE
 
-    cache = tmp_path / "notebook-cache.json"
-    shutil.copy(build.CACHE_FILE, cache)
-    charts_dir = tmp_path / "charts"
-    shutil.copytree(REPO_ROOT / "_extra" / "charts", charts_dir)
-    monkeypatch.setattr(build, "CACHE_FILE", cache)
-    monkeypatch.setattr(build, "CHART_OUTPUTS_DIR", charts_dir)
+    charts_dir = _planning_on_copies(tmp_path, monkeypatch)
     assert COMPARE_FILE in build.chart_outputs(REPO_ROOT / "book/prisons/index.ipynb")
     assert build.plan_notebooks(config)[0] == []
     (charts_dir / COMPARE_FILE).unlink()

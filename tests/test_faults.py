@@ -656,29 +656,38 @@ def _broken_notebook(ctx: Ctx) -> None:
     nbformat.write(nb, ctx.repo / "notebooks" / "broken.ipynb")
 
 
-def interrupted_build(ctx: Ctx) -> Outcome:
-    """`build`, interrupted with Ctrl-C (SIGINT to its process group, as a terminal sends it) once the first of
-    its two notebooks has been written, while the second runs."""
-    outputs = [ctx.repo / "book" / "key-facts.ipynb", ctx.repo / "book" / "key-facts-again.ipynb"]
-    proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", "build"], cwd=ctx.repo,
+def signalled_cli(ctx: Ctx, args: list[str], ready: Callable[[], bool], sig: int, seen=lambda: None,
+                  wait: float = 120) -> tuple[Outcome, bool, object]:
+    """Run the CLI in its own process group and send `sig` to the group (as a terminal or a CI runner does) once
+    `ready()` holds. Returns the outcome, whether it was still running when signalled, and `seen()` at that moment."""
+    proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", *args], cwd=ctx.repo,
                             env=subprocess_env(ctx.repo, ctx.web), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-    out = err = ""
     try:
-        deadline = time.monotonic() + 120
-        while not any(p.exists() for p in outputs) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        running, done = proc.poll() is None, [p.name for p in outputs if p.exists()]
+        deadline = time.monotonic() + wait
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        running, at_signal = proc.poll() is None, seen()
         if running:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, sig)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert running, f"the build ended before it could be interrupted:\n{out}{err}"
-    assert len(done) == 1, f"expected one notebook done and one running when interrupted; done: {done}\n{out}{err}"
-    return Outcome(proc.returncode, out + err)
+    return Outcome(proc.returncode, out + err), running, at_signal
+
+
+def interrupted_build(ctx: Ctx) -> Outcome:
+    """`build`, interrupted with Ctrl-C (SIGINT to its process group, as a terminal sends it) once the first of
+    its two notebooks has been written, while the second runs."""
+    outputs = [ctx.repo / "book" / "key-facts.ipynb", ctx.repo / "book" / "key-facts-again.ipynb"]
+    outcome, running, done = signalled_cli(ctx, ["build"], lambda: any(p.exists() for p in outputs), signal.SIGINT,
+                                           seen=lambda: [p.name for p in outputs if p.exists()])
+    assert running, f"the build ended before it could be interrupted:\n{outcome.message}"
+    assert len(done) == 1, f"expected one notebook done and one running when interrupted; done: {done}\n" \
+                           f"{outcome.message}"
+    return outcome
 
 
 def _rerun_builds_the_site(ctx: Ctx) -> None:
@@ -772,22 +781,11 @@ def terminated_edition(ctx: Ctx) -> Outcome:
     """`edition`, sent SIGTERM (a cancelled CI job) once it has frozen the data and is building the site."""
     today = dt.date.today().isoformat()
     # The edition's source tree is copied after the freeze: once its config is there, the build is under way.
-    incoming = ctx.repo / "_build" / "edition-src" / "2026-12" / "tracker.yml"
-    proc = subprocess.Popen([sys.executable, "-m", "justice_tracker", "edition", "--id", "2026-12", "--date", today,
-                             "--allow-dirty"], cwd=ctx.repo, env=subprocess_env(ctx.repo, ctx.web),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not incoming.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert proc.poll() is None, "the edition ended before it could be stopped"
-        os.killpg(proc.pid, signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    return Outcome(proc.returncode, out + err)
+    started = ctx.repo / "_build" / "edition-src" / "2026-12" / "tracker.yml"
+    outcome, running, _ = signalled_cli(ctx, ["edition", "--id", "2026-12", "--date", today, "--allow-dirty"],
+                                        started.exists, signal.SIGTERM, wait=60)
+    assert running, f"the edition ended before it could be stopped:\n{outcome.message}"
+    return outcome
 
 
 def _no_edition_left(ctx: Ctx) -> None:
