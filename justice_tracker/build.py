@@ -8,12 +8,15 @@ last good site in place.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -275,7 +278,33 @@ def base_url_warning(config: TrackerConfig) -> str | None:
             f"relative addresses; set it to the published site's address before making an edition")
 
 
+@contextlib.contextmanager
+def _ctrl_c_noted():
+    """Ctrl-C raises KeyboardInterrupt as Python's own handler does, and is remembered: the build checks before it
+    publishes. Python's handler is not enough, as asyncio (under jupyter_client's kernel calls) swaps it for one
+    that cancels its task, and a Ctrl-C landing there was seen to vanish: the build published anyway (exit 0)."""
+    received: list[int] = []
+
+    def note(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
+    with _ctrl_c_noted() as ctrl_c:
+        return _build_site(config, log, force, ctrl_c)
+
+
+def _build_site(config: TrackerConfig, log, force: bool, ctrl_c: list[int]) -> Path:
     check_templates(config)
     warning = base_url_warning(config)
     if warning:
@@ -304,6 +333,8 @@ def build_site(config: TrackerConfig, log=print, force: bool = False) -> Path:
         sync_chart_files(built)
         log(f"  jupyter-book build ({time.perf_counter() - start:.1f} s)")
         step = "publishing"
+        if ctrl_c:
+            raise KeyboardInterrupt
         publish(built)
     except BuildInterrupted:
         raise

@@ -213,3 +213,31 @@ def test_the_build_warns_when_citations_would_have_relative_addresses(monkeypatc
     assert "edition 2026-12" in base_url_warning(unset) and "site.base_url" in base_url_warning(unset)
     set_ = config.model_copy(update={"site": config.site.model_copy(update={"base_url": "https://example.org/jct/"})})
     assert base_url_warning(set_) is None
+
+
+def test_a_ctrl_c_that_a_library_swallows_still_stops_the_build_before_it_publishes(config, site, monkeypatch,
+                                                                                      tmp_path):
+    """asyncio, under jupyter_client, may take Ctrl-C for itself and end quietly; the build must not publish."""
+    import os
+    import signal
+    import threading
+    import time
+
+    assert threading.current_thread() is threading.main_thread(), "signal handlers need the main thread"
+    published, before = [], signal.getsignal(signal.SIGINT)
+
+    def jupyter_book_swallowing_ctrl_c():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass
+        return tmp_path
+
+    monkeypatch.setattr(build, "jupyter_book", jupyter_book_swallowing_ctrl_c)
+    monkeypatch.setattr(build, "sync_chart_files", lambda built: None)
+    monkeypatch.setattr(build, "publish", published.append)
+    with pytest.raises(build.BuildInterrupted, match="while publishing; the site in .* was not replaced"):
+        build.build_site(config, log=lambda *_: None)
+    assert published == []
+    assert signal.getsignal(signal.SIGINT) is before, "the build puts the previous Ctrl-C handler back"
