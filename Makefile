@@ -16,18 +16,19 @@ JT = $(PY) -m justice_tracker --config $(CONFIG)
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# pip compiles what it installs (about 20 s of a fresh install). Leaving that out costs more than it saves: with
-# PYTHONDONTWRITEBYTECODE set (as on CI) every process that imports pandas would compile it again (1.8 s a kernel).
-$(STAMP): requirements.txt pyproject.toml
+# scripts/install-packages.sh installs with uv (pinned with its hashes in requirements-bootstrap.txt), or pip where
+# uv cannot be installed; either checks every hash. Bytecode is compiled at install (about 20 s with pip, a few
+# with uv): with PYTHONDONTWRITEBYTECODE set (as on CI) every process that imports pandas would compile it again.
+$(STAMP): requirements.txt requirements-bootstrap.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	scripts/install-packages.sh $(VENV) --require-hashes -r requirements.txt
+	scripts/install-packages.sh $(VENV) --no-deps -e .
 	@touch $@
 
 # The test packages (pytest, Playwright, ...), pinned on top of the runtime ones: for `test` and `benchmark` only.
 $(TEST_STAMP): $(STAMP) requirements-test.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.txt
+	scripts/install-packages.sh $(VENV) --require-hashes -r requirements-test.txt
 	@touch $@
 
 venv: $(STAMP) ## Create .venv and install the pinned requirements

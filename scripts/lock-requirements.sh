@@ -3,6 +3,7 @@
 #   requirements.txt       [project] dependencies and everything they pull in (what `make book`/`data`/`update` use)
 #   requirements-test.txt  the same plus the `test` extra, compiled with `-c requirements.txt`, so the test packages
 #                          install on top of the runtime pins without changing any of them
+#   requirements-bootstrap.txt  uv, the installer scripts/install-packages.sh uses (its version: UV_VERSION below)
 # pip-compile (pip-tools) runs in a throwaway virtual environment.
 #
 # Usage: scripts/lock-requirements.sh            re-resolve everything to the newest versions (`make lock`)
@@ -26,5 +27,11 @@ compile() {
 }
 compile --output-file requirements.txt
 compile --extra test --constraint requirements.txt --output-file requirements-test.txt
+UV_VERSION=0.13.9
+(cd "$tmp" && echo "uv==$UV_VERSION" > requirements-bootstrap.in &&
+  CUSTOM_COMPILE_COMMAND="scripts/lock-requirements.sh" "$tmp/venv/bin/pip-compile" --quiet --generate-hashes \
+    --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements-bootstrap.txt \
+    requirements-bootstrap.in 2> >(grep -v "WARNING: Location" >&2))
+cp "$tmp/requirements-bootstrap.txt" requirements-bootstrap.txt
 count() { grep -c '^[A-Za-z0-9]' "$1"; }
 echo "requirements.txt: $(count requirements.txt) packages pinned; requirements-test.txt: $(count requirements-test.txt)"
