@@ -74,7 +74,8 @@ SLOW_TESTS = {"test_a_notebook_that_raises_names_template_and_cell_and_writes_no
               "test_pages_on_one_kernel_each_start_from_a_fresh_namespace",
               "test_a_kernel_that_dies_is_replaced_and_the_page_runs_again",
               "test_a_page_past_its_time_budget_is_stopped_and_named"}
-SLOW_MODULES = {"test_editions", "test_release_flow", "test_accessibility", "test_browser", "test_sitecheck"}
+SLOW_MODULES = {"test_editions", "test_published_site", "test_release_flow", "test_accessibility", "test_browser",
+                "test_sitecheck"}
 SLOW_FAULT_CASES = ("[build-", "[edition-")
 
 
@@ -89,5 +90,5 @@ def pytest_collection_modifyitems(config, items):
     # Start the groups that share an expensive fixture (each runs on one worker, see test_test_runner.py) first,
     # longest first, so that no worker is left with one at the end while the other idles. The order is the same
     # in every worker, as xdist requires.
-    first = {"editions": 0, "release-flow": 1}
+    first = {"editions": 0, "published-site": 1, "release-flow": 2}
     items.sort(key=lambda item: min((first.get(m.args[0], 2) for m in item.iter_markers("xdist_group")), default=2))
