@@ -26,7 +26,7 @@ import yaml
 
 from .charts import write_vega_bundle
 from .datapackage import write_site_package
-from .config import TocEntry, TrackerConfig
+from .config import TocEntry, TrackerConfig, check_templates
 from .files import atomic_write_text
 from .files import sha256_file as _sha256_file
 from .notebooks import NotebookError, output_path, run_page
@@ -42,15 +42,6 @@ JB_DIR = BUILD_DIR / "jupyter-book"
 SHARED_INPUTS = ["data/curated", "data/reference"]
 EDITION_ENV = ("JCT_EDITION", "JCT_EDITION_DATE", "JCT_PREVIOUS_EDITION")
 EDITIONS_DIR = REPO_ROOT / "editions"
-
-
-def check_templates(config: TrackerConfig) -> None:
-    """Every page's template exists. Checked before anything runs: a toc entry naming a missing notebook was an
-    OSError naming only the path, after the Vega bundle had been written."""
-    missing = [f"page {e.file}: template {e.notebook.template} not found" for e in config.all_notebook_pages()
-               if not (REPO_ROOT / e.notebook.template).is_file()]
-    if missing:
-        raise BuildError("tracker.yml toc names notebooks that do not exist:\n  " + "\n  ".join(dict.fromkeys(missing)))
 
 
 def toc_text(config: TrackerConfig) -> str:

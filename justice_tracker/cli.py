@@ -132,10 +132,15 @@ def cmd_toc(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build_site
+    from .config import check_templates
 
     start = time.perf_counter()
-    site = build_site(load_config(args.config), force=args.force)
+    config = load_config(args.config)
+    # A toc naming a missing notebook is reported before the drawing libraries are imported (a second).
+    check_templates(config)
+    from .build import build_site
+
+    site = build_site(config, force=args.force)
     print(f"Built the site in {time.perf_counter() - start:.1f} s: open {site / 'index.html'}")
     print("or run `make serve` and visit http://127.0.0.1:8000/")
     return 0

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError  # noqa: F401 (re-exported)
+from .errors import BuildError, ConfigError  # noqa: F401 (re-exported)
 from .fetch.releases import Release
 from .paths import CONFIG_FILE, REPO_ROOT
 
@@ -473,3 +473,12 @@ def _parse_config(path: Path) -> TrackerConfig:
             where = ".".join(str(p) for p in err["loc"]) or "(top level)"
             lines.append(f"  {where}: {err['msg']}")
         raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from e
+
+
+def check_templates(config: TrackerConfig) -> None:
+    """Every page's template exists. Checked before anything runs: a toc entry naming a missing notebook was an
+    OSError naming only the path, after the Vega bundle had been written."""
+    missing = [f"page {e.file}: template {e.notebook.template} not found" for e in config.all_notebook_pages()
+               if not (REPO_ROOT / e.notebook.template).is_file()]
+    if missing:
+        raise BuildError("tracker.yml toc names notebooks that do not exist:\n  " + "\n  ".join(dict.fromkeys(missing)))

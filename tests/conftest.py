@@ -67,7 +67,8 @@ def _chart_files_in_tmp(tmp_path_factory):
 
 
 # Test tiers: `make test-fast` runs what needs neither a built site, a browser nor a build of its own (about a
-# minute); `make test` runs everything. A test is slow when it uses the built site or the browser, or builds.
+# minute); `make test` runs everything. A test is slow when it uses the built site or the browser, or builds (the
+# site, an edition, or every table from every raw file).
 SLOW_FIXTURES = {"site", "chromium"}
 # Tests that start notebook kernels (the build's own machinery).
 SLOW_TESTS = {"test_a_notebook_that_raises_names_template_and_cell_and_writes_nothing",
@@ -76,7 +77,8 @@ SLOW_TESTS = {"test_a_notebook_that_raises_names_template_and_cell_and_writes_no
               "test_a_page_past_its_time_budget_is_stopped_and_named"}
 SLOW_MODULES = {"test_editions", "test_published_site", "test_release_flow", "test_accessibility", "test_browser",
                 "test_sitecheck"}
-SLOW_FAULT_CASES = ("[build-", "[edition-")
+# Fault cases that build: the site, an edition, or every table twice (a disk fault in `make data`, then the rerun).
+SLOW_FAULT_CASES = ("[build-", "[edition-", "[data-disk-full-", "[data-processed-read-only]", "[data-rename-fails-")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,9 +11,18 @@ from justice_tracker.files import sha256_file
 from justice_tracker.ingest import IngestError, MissingRawFile, build_tables, table_csv_text, write_tables
 
 
-def test_processed_tables_are_byte_identical_to_a_rederivation(config, shared_raw):
+@pytest.fixture(scope="module")
+def derived(config, shared_raw):
+    """Every table derived afresh from the sample files (seconds): made once for the tests that need it, which
+    run on one worker (xdist_group) so that it is."""
     cfg = config.model_copy(update={"raw_dirs": [str(shared_raw)]})
-    built = build_tables(cfg)
+    return cfg, build_tables(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("derivation")
+def test_processed_tables_are_byte_identical_to_a_rederivation(config, derived):
+    _, built = derived
     assert set(built) == {t.id for t in config.tables}
     for tid, frame in built.items():
         committed = config.processed_path(tid).read_text(encoding="utf-8")
@@ -96,11 +105,15 @@ def test_missing_raw_file_names_it_and_where_it_looked(raw_copy):
     assert list(out.iterdir()) == []
 
 
-def test_writing_is_deterministic(raw_copy):
+@pytest.mark.slow
+@pytest.mark.xdist_group("derivation")
+def test_writing_is_deterministic(derived, tmp_path):
     """The same tables give the same bytes, manifest included, however often they are written (a second build from
     the same raw files gives the same tables: test_processed_tables_are_byte_identical_to_a_rederivation)."""
-    cfg, _, out = raw_copy
-    built = build_tables(cfg)
+    cfg, built = derived
+    out = tmp_path / "processed"
+    out.mkdir()
+    cfg = cfg.model_copy(update={"processed_dir": str(out)})
     write_tables(cfg, built)
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     write_tables(cfg, built)
