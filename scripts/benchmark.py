@@ -714,8 +714,9 @@ def markdown_summary(info: dict, results: dict, timings: dict) -> str:
         for row in bd["rows"][1:]:
             if row["speedup"] is None:
                 continue
+            row_base = row.get("baseline_seconds") or base
             lines.append(f"| build ({bd['notebooks']} notebooks): {row['step']} | {row['seconds']:.1f} s | serial "
-                         f"papermill{est}: {base:.1f} s | {row['speedup']:.1f}x faster |")
+                         f"papermill{est}: {row_base:.1f} s | {row['speedup']:.1f}x faster |")
     pg = results.get("pages")
     if isinstance(pg, dict):
         lines += ["", f"Page weight (gzip -6 of every file a page requests in headless Chromium; KB = 1,000 bytes; "
