@@ -367,8 +367,8 @@ def processed_table_links(table_ids: list[str]) -> list[dict]:
     if not table_ids:
         return []
     config = load_config()
-    # The Data page is a chapter, not one of the pages a table generates (expanding those for every chart cost a
-    # prison page more than half of its time).
+    # The Data page is a chapter, not one of the pages a table generates (expanding those read prisons.csv and
+    # checked 156 page paths for every chart drawn).
     page = next((e.file for e in config.notebook_pages() if e.notebook.template == DATA_PAGE_TEMPLATE), None)
     if page is None:
         raise ValueError(f"no page in tracker.yml is made from {DATA_PAGE_TEMPLATE}: nowhere to link tables to")
